@@ -1,0 +1,1 @@
+"""Shared contracts, settings and storage for the Antifragile Flow workers."""

@@ -1,0 +1,81 @@
+"""Settings from the environment, with local defaults that match the embedded dev stack."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob a worker reads; environment variable names are the field names upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # Temporal
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_api_key: SecretStr | None = None
+    temporal_tls: bool = False
+    task_queue_prefix: str = ""
+
+    # PostgreSQL: DATABASE_URL wins over the POSTGRES_* parts.
+    database_url: SecretStr | None = None
+    postgres_host: str = "localhost"
+    postgres_port: int = 5432
+    postgres_user: str = "postgres"
+    postgres_password: SecretStr = SecretStr("postgres")
+    postgres_db: str = "antifragile"
+
+    # Object store: S3 when S3_BUCKET is set, else a directory.
+    storage_dir: Path = Path(".state/objects")
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+
+    # Documents
+    max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_history_text_chars: int = Field(default=24_000, gt=0)
+
+    # Training readiness thresholds
+    readiness_min_documents: int = 3
+    readiness_min_tokens: int = 2_000
+
+    # LLM endpoint: OpenAI itself, or any OpenAI-compatible server via OPENAI_BASE_URL.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_model_summary: str | None = None
+    openai_model_analysis: str | None = None
+    openai_model_research: str | None = None
+    openai_model_catchball: str | None = None
+    openai_model_wisdom: str | None = None
+    openai_context_tokens: int = Field(default=12_000, gt=500)
+    openai_max_retries: int = 3
+    openai_trace_export: bool = False
+
+    # Worker
+    log_level: str = "INFO"
+    graceful_shutdown_seconds: float = 30.0
+    max_concurrent_activities: int = 20
+
+    @property
+    def llm_configured(self) -> bool:
+        """An LLM can be called: a key for OpenAI, or a base URL for a compatible server."""
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @cached_property
+    def postgres_dsn(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        password = self.postgres_password.get_secret_value()
+        return (
+            f"postgresql://{self.postgres_user}:{password}@{self.postgres_host}:"
+            f"{self.postgres_port}/{self.postgres_db}"
+        )
+
+    def model_for(self, activity: str) -> str:
+        """The model configured for one activity kind (summary, analysis, ...), else the default."""
+        return getattr(self, f"openai_model_{activity}", None) or self.openai_model

@@ -1,0 +1,7 @@
+"""The object store: one async interface, a directory and an S3 implementation."""
+
+from .base import ObjectInfo, ObjectNotFound, ObjectStore
+from .factory import open_store
+from .keys import InvalidKey, org_key
+
+__all__ = ["InvalidKey", "ObjectInfo", "ObjectNotFound", "ObjectStore", "open_store", "org_key"]

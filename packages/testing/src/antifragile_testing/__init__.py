@@ -1,0 +1,1 @@
+"""Real local servers for the test suites, shared through a pytest plugin."""

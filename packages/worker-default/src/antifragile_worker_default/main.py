@@ -1,0 +1,47 @@
+"""`worker-default`: connect, migrate, and serve default-queue until SIGTERM."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from antifragile_core.logs import configure_logging
+from antifragile_core.queues import DEFAULT_QUEUE
+from antifragile_core.runtime import build_worker, connect, run_until_signalled
+from antifragile_core.settings import Settings
+from antifragile_core.storage import open_store
+from antifragile_workflows.registry import ALL_WORKFLOWS
+from temporalio.worker import Worker
+
+from . import db, documents
+from .resources import Resources
+
+ACTIVITY_MODULES = (documents,)
+"""Each module exposes `activities(resources)`; together they implement default-queue's contracts."""
+
+
+def all_activities(res: Resources) -> list[Callable[..., Any]]:
+    return [fn for module in ACTIVITY_MODULES for fn in module.activities(res)]
+
+
+def create_worker(res: Resources) -> Worker:
+    """The default-queue worker with every workflow and every default-queue activity."""
+    return build_worker(
+        res.client, res.settings, DEFAULT_QUEUE, activities=all_activities(res), workflows=ALL_WORKFLOWS
+    )
+
+
+async def serve(settings: Settings) -> None:
+    client = await connect(settings)
+    pool = await db.connect(settings.postgres_dsn)
+    try:
+        async with open_store(settings) as store:
+            res = Resources(settings=settings, pool=pool, store=store, client=client)
+            await run_until_signalled(create_worker(res))
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    asyncio.run(serve(settings))

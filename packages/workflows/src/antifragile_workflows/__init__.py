@@ -1,0 +1,1 @@
+"""Workflow definitions. They import only antifragile_core and temporalio."""
