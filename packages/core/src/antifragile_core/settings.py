@@ -56,6 +56,22 @@ class Settings(BaseSettings):
     openai_max_retries: int = 3
     openai_trace_export: bool = False
 
+    # Operations: competitor scans, notifications, health checks
+    scan_user_agent: str = "AntifragileFlowBot/0.1 (+competitor monitoring; respects robots.txt)"
+    scan_timeout_seconds: float = Field(default=20.0, gt=0)
+    scan_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    scan_per_host_concurrency: int = Field(default=2, ge=1)
+    scan_per_host_delay_seconds: float = Field(default=0.5, ge=0)
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "antifragile@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    health_check_timeout_seconds: float = Field(default=5.0, gt=0)
+
     # Worker
     log_level: str = "INFO"
     graceful_shutdown_seconds: float = 30.0

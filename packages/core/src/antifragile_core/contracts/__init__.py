@@ -10,6 +10,7 @@ from .documents import (
 )
 from .operations import (
     CLEANUP_OLD_DATA,
+    ENSURE_COMPETITOR_SCHEDULE,
     HEALTH_CHECK_EXTERNAL_SERVICES,
     SCHEDULE_COMPETITOR_SCAN,
     SEND_SCHEDULED_NOTIFICATION,
@@ -48,5 +49,5 @@ SEED_ACTIVITIES: tuple[ActivityContract, ...] = (
 )
 """The 19 activities the seed names: a public interface, kept exactly."""
 
-ALL_CONTRACTS: tuple[ActivityContract, ...] = SEED_ACTIVITIES
+ALL_CONTRACTS: tuple[ActivityContract, ...] = (*SEED_ACTIVITIES, ENSURE_COMPETITOR_SCHEDULE)
 """Every contract, the seed's and any helper steps a later module adds."""

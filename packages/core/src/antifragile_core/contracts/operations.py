@@ -2,23 +2,25 @@
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, model_validator
 
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
 
 
 class Source(Model):
+    """A feed (RSS/Atom: every entry is an item) or a web page (each <article>, else the page)."""
+
     url: AnyHttpUrl
     kind: Literal["feed", "page"] = "feed"
 
 
 class CompetitorScanRequest(Model):
     organization_id: OrgId
-    competitors: list[str] = Field(min_length=1)
-    sources: list[Source] = Field(min_length=1)
+    competitors: list[str] = Field(min_length=1, max_length=100)
+    sources: list[Source] = Field(min_length=1, max_length=200)
 
 
 class Finding(Model):
@@ -37,10 +39,13 @@ class SourceError(Model):
 
 
 class CompetitorScanResult(Model):
+    """What this scan found that no earlier scan had; `report_key` holds them as text for the LLM."""
+
     organization_id: OrgId
     sources_scanned: int
     new_findings: list[Finding]
     errors: list[SourceError]
+    report_key: str | None = None
 
 
 class Notification(Model):
@@ -51,8 +56,8 @@ class Notification(Model):
     channel: Literal["email", "webhook"]
     recipients: list[str] = Field(default_factory=list)
     webhook_url: AnyHttpUrl | None = None
-    subject: str
-    body: str
+    subject: str = Field(max_length=300)
+    body: str = Field(max_length=100_000)
 
 
 class NotificationReceipt(Model):
@@ -62,18 +67,71 @@ class NotificationReceipt(Model):
     duplicate: bool
 
 
+class NotificationTarget(Model):
+    """Where an organisation's reports go: an email list or a Slack-compatible webhook."""
+
+    channel: Literal["email", "webhook"]
+    recipients: list[str] = Field(default_factory=list)
+    webhook_url: AnyHttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _has_destination(self) -> Self:
+        if self.channel == "email" and not self.recipients:
+            raise ValueError("an email target needs at least one recipient")
+        if self.channel == "webhook" and self.webhook_url is None:
+            raise ValueError("a webhook target needs webhook_url")
+        return self
+
+    def message(self, organization_id: str, idempotency_key: str, subject: str, body: str) -> Notification:
+        return Notification(
+            organization_id=organization_id,
+            idempotency_key=idempotency_key,
+            channel=self.channel,
+            recipients=self.recipients,
+            webhook_url=self.webhook_url,
+            subject=subject,
+            body=body,
+        )
+
+
+class CompetitorMonitoring(Model):
+    """One organisation's weekly scan: what to watch, where to report, whether an LLM may summarise."""
+
+    scan: CompetitorScanRequest
+    notify: NotificationTarget
+    summarise: bool = False
+
+
+class CompetitorScheduleRequest(Model):
+    monitoring: CompetitorMonitoring
+    paused: bool = False
+
+
+class ScheduleHandle(Model):
+    schedule_id: str
+    created: bool
+
+
+ServiceName = Literal["temporal", "postgres", "object_store", "llm"]
+
+
 class HealthCheckRequest(Model):
-    services: list[Literal["temporal", "postgres", "object_store", "llm"]] | None = None
+    services: list[ServiceName] | None = None
 
 
 class ServiceHealth(Model):
+    """`status` is 'up' only after a successful probe; an unconfigured LLM is 'not_configured'."""
+
     name: str
     healthy: bool
+    status: Literal["up", "down", "not_configured"]
     latency_ms: float | None
     error: str | None = None
 
 
 class HealthReport(Model):
+    """Healthy when at least one service was probed and none is down."""
+
     healthy: bool
     services: list[ServiceHealth]
 
@@ -87,9 +145,17 @@ class DataKind(StrEnum):
 
 
 class CleanupRequest(Model):
+    """Remove data older than its kind's retention; kinds not listed are kept."""
+
     organization_id: OrgId | None = None
     retention_days: dict[DataKind, int] = Field(default_factory=dict)
     dry_run: bool = True
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> Self:
+        if any(days < 0 for days in self.retention_days.values()):
+            raise ValueError("retention_days must not be negative")
+        return self
 
 
 class CleanupCount(Model):
@@ -133,3 +199,11 @@ CLEANUP_OLD_DATA = ActivityContract(
     start_to_close=timedelta(minutes=30),
     heartbeat=timedelta(minutes=1),
 )
+ENSURE_COMPETITOR_SCHEDULE = ActivityContract(
+    name="ensure_competitor_schedule",
+    queue=DEFAULT_QUEUE,
+    input=CompetitorScheduleRequest,
+    output=ScheduleHandle,
+    start_to_close=timedelta(seconds=30),
+)
+"""A helper step (not in the seed): onboarding creates or updates the org's weekly scan schedule."""
