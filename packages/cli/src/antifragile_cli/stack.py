@@ -1,0 +1,181 @@
+"""The local stack on embedded defaults: Temporal dev server, PostgreSQL, a directory object store and
+the three workers, each a separate process. `antifragile dev` runs it until Ctrl-C."""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE, OPENAI_QUEUE
+from antifragile_core.runtime import connect
+from antifragile_core.settings import Settings
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from .embedded import start_postgres, temporal_binary
+
+STARTUP_SECONDS = 120
+WORKERS = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE, "worker-ml": ML_QUEUE}
+
+
+class StackError(RuntimeError):
+    """A part of the local stack did not come up; the message says which and where its log is."""
+
+
+class LocalStack:
+    """Start everything under `state_dir` on enter, stop it all (workers first) on exit."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        workers: tuple[str, ...] = tuple(WORKERS),
+        port: int = 7233,
+        ui_port: int = 8233,
+    ) -> None:
+        self.state_dir = state_dir.resolve()
+        self.logs = self.state_dir / "logs"
+        self.workers = workers
+        self.port, self.ui_port = port, ui_port
+        self._procs: dict[str, asyncio.subprocess.Process] = {}
+        self._postgres = None
+        self.settings = Settings()
+        self.client: Client | None = None
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://localhost:{self.ui_port}"
+
+    async def __aenter__(self) -> Self:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        try:
+            await self._start()
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def _start(self) -> None:
+        self._postgres, dsn = await asyncio.to_thread(start_postgres, self.state_dir / "postgres")
+        await self._spawn(
+            "temporal",
+            str(temporal_binary()),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.state_dir / "temporal.db"),
+            "--port",
+            str(self.port),
+            "--ui-port",
+            str(self.ui_port),
+            "--log-level",
+            "warn",
+        )
+        self.settings = Settings(
+            temporal_address=f"localhost:{self.port}",
+            database_url=dsn,
+            storage_dir=self.state_dir / "objects",
+            s3_bucket=None,
+        )
+        self.client = await self._connect_when_up()
+        env = {k: v for k, v in os.environ.items() if k != "S3_BUCKET"} | {
+            "TEMPORAL_ADDRESS": self.settings.temporal_address,
+            "DATABASE_URL": dsn,
+            "STORAGE_DIR": str(self.settings.storage_dir),
+        }
+        for name in self.workers:
+            await self._spawn(name, str(Path(sys.executable).parent / name), env=env)
+        await asyncio.gather(*(self._wait_polling(name, WORKERS[name]) for name in self.workers))
+
+    async def _spawn(self, name: str, *cmd: str, env: dict[str, str] | None = None) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self._procs[name] = await asyncio.create_subprocess_exec(
+            *cmd, stdout=log, stderr=log, env=env, start_new_session=True
+        )
+
+    def _check_alive(self, name: str) -> None:
+        proc = self._procs[name]
+        if proc.returncode is not None:
+            raise StackError(f"{name} exited with code {proc.returncode}; see {self.logs / (name + '.log')}")
+
+    async def _connect_when_up(self) -> Client:
+        try:
+            async with asyncio.timeout(STARTUP_SECONDS):
+                while True:
+                    self._check_alive("temporal")
+                    with contextlib.suppress(RuntimeError, OSError):
+                        return await connect(self.settings)
+                    await asyncio.sleep(0.3)
+        except TimeoutError:
+            raise StackError(f"Temporal did not answer on port {self.port}; see {self.logs}") from None
+
+    async def _wait_polling(self, name: str, queue: str) -> None:
+        """A worker is up once Temporal sees it polling its activity queue."""
+        assert self.client is not None
+        request = DescribeTaskQueueRequest(
+            namespace=self.settings.temporal_namespace,
+            task_queue=TaskQueue(name=self.settings.task_queue_prefix + queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        )
+        try:
+            async with asyncio.timeout(STARTUP_SECONDS):
+                while not (await self.client.workflow_service.describe_task_queue(request)).pollers:
+                    self._check_alive(name)
+                    await asyncio.sleep(0.3)
+        except TimeoutError:
+            raise StackError(f"{name} did not start polling; see {self.logs / (name + '.log')}") from None
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for name in reversed(list(self._procs)):
+            await _stop(self._procs.pop(name), self.settings.graceful_shutdown_seconds + 5)
+        if self._postgres is not None:
+            await asyncio.to_thread(self._postgres.cleanup)
+            self._postgres = None
+
+
+async def _stop(proc: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM (workers drain in-flight activities), SIGKILL only after the grace period."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+async def wait_for_interrupt() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_dev(args: argparse.Namespace, settings: Settings) -> int:
+    async with LocalStack(Path(args.state_dir), workers=tuple(args.workers)) as stack:
+        print(f"Temporal UI: {stack.ui_url}")
+        print(f"TEMPORAL_ADDRESS={stack.settings.temporal_address}")
+        print(f"DATABASE_URL={stack.settings.postgres_dsn}")
+        print(f"STORAGE_DIR={stack.settings.storage_dir}")
+        print(f"workers: {', '.join(stack.workers)} (logs in {stack.logs}); Ctrl-C stops everything")
+        await wait_for_interrupt()
+        print("stopping ...")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    dev = sub.add_parser("dev", help="run the local stack (Temporal, PostgreSQL, workers) until Ctrl-C")
+    dev.add_argument("--state-dir", default=".state", help="where data and logs live (default .state)")
+    dev.add_argument("--workers", nargs="*", default=list(WORKERS), choices=list(WORKERS))
+    dev.set_defaults(handler=run_dev)
