@@ -14,6 +14,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from .openai_server import OpenAICompatibleServer, ServerScope
+
 
 @pytest_asyncio.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
@@ -60,6 +62,20 @@ def s3_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def _openai_http_server() -> Iterator[OpenAICompatibleServer]:
+    server = OpenAICompatibleServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def openai_server(_openai_http_server: OpenAICompatibleServer) -> ServerScope:
+    """The session's OpenAI-compatible server, seen through this test's own base URL, faults and log."""
+    return _openai_http_server.scope()
 
 
 @pytest.fixture
