@@ -12,10 +12,11 @@ from antifragile_core.storage import open_store
 from antifragile_workflows.registry import ALL_WORKFLOWS
 from temporalio.worker import Worker
 
-from . import db, documents
+from . import db, documents, feedback, training_jobs
 from .resources import Resources
 
-ACTIVITY_MODULES = (documents,)
+ACTIVITY_MODULES = (documents, training_jobs, feedback)
+
 """Each module exposes `activities(resources)`; together they implement default-queue's contracts."""
 
 

@@ -25,6 +25,7 @@ from .training import (
     TEST_QWEN_MODEL,
     TRAIN_ORGANIZATIONAL_MODEL,
 )
+from .training_jobs import RECORD_TRAINING_JOB_UPDATE
 
 SEED_ACTIVITIES: tuple[ActivityContract, ...] = (
     PROCESS_DOCUMENT_UPLOAD,
@@ -49,5 +50,10 @@ SEED_ACTIVITIES: tuple[ActivityContract, ...] = (
 )
 """The 19 activities the seed names: a public interface, kept exactly."""
 
-ALL_CONTRACTS: tuple[ActivityContract, ...] = (*SEED_ACTIVITIES, ENSURE_COMPETITOR_SCHEDULE)
+ALL_CONTRACTS: tuple[ActivityContract, ...] = (
+    *SEED_ACTIVITIES,
+    ENSURE_COMPETITOR_SCHEDULE,
+    RECORD_TRAINING_JOB_UPDATE,
+)
+
 """Every contract, the seed's and any helper steps a later module adds."""

@@ -12,6 +12,9 @@ from .base import ActivityContract, Model, OrgId
 
 RequestId = Annotated[str, Field(min_length=1, max_length=128)]
 
+BASE_MODEL_PRESETS = ("smoke", "qwen2.5-3b", "mistral-7b")
+"""Base-model names worker-ml resolves itself; any other base model is a hub id (owner/name) or a path."""
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"

@@ -1,0 +1,167 @@
+"""TrainingWorkflow: one training job, train -> evaluate -> record, each stage written to the job's row.
+
+Live progress (step, loss, tokens/s, ETA) is not kept here: the training activity heartbeats it, only
+the server holds heartbeats, and a workflow cannot read them. `check_training_job_status` reads the
+pending activity's heartbeat with `describe()`, which is the one place progress comes from.
+
+ManagementWorkflow lets a client that is not a worker (the CLI) run one job-management activity: the
+logic stays in the activities, and the client needs nothing but Temporal.
+"""
+
+import asyncio
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.workflow import ActivityCancellationType
+
+with workflow.unsafe.imports_passed_through():
+    from antifragile_core.contracts.base import ActivityContract, Model, OrgId
+    from antifragile_core.contracts.training import (
+        CANCEL_TRAINING_JOB,
+        CHECK_TRAINING_JOB_STATUS,
+        COLLECT_MODEL_FEEDBACK,
+        GET_ORGANIZATION_TRAINING_HISTORY,
+        START_MODEL_IMPROVEMENT,
+        SUBMIT_MODEL_TRAINING_JOB,
+        TEST_QWEN_MODEL,
+        TRAIN_ORGANIZATIONAL_MODEL,
+        EvaluationRequest,
+        JobStatus,
+        TrainingJob,
+        TrainingRequest,
+    )
+    from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
+    from antifragile_core.errors import INVALID_INPUT, bad_input
+
+from .calls import call
+
+I = TypeVar("I", bound=BaseModel)  # noqa: E741
+O = TypeVar("O", bound=BaseModel)  # noqa: E741
+
+
+class TrainingRun(Model):
+    """What one TrainingWorkflow runs: the ml-queue request and the prompts to sample at evaluation."""
+
+    organization_id: OrgId
+    job_id: str
+    training: TrainingRequest
+    prompts: list[str]
+
+
+def workflow_id_for(job_id: str) -> str:
+    """The job's workflow id: one workflow per job, so a retried submit cannot start a second."""
+    return f"training-{job_id}"
+
+
+def _reason(err: ActivityError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return f"{cause.type or 'Error'}: {cause.message}"
+    return str(cause or err)
+
+
+@workflow.defn
+class TrainingWorkflow:
+    @workflow.run
+    async def run(self, job: TrainingRun) -> TrainingJob:
+        stage = "training"
+        try:
+            await self._record(job, JobStatus.RUNNING)
+            trained = await call(
+                TRAIN_ORGANIZATIONAL_MODEL,
+                job.training,
+                # "cancelled" is recorded only once the training has really stopped and freed the device.
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
+            stage = "evaluation"
+            await self._record(
+                job,
+                JobStatus.EVALUATING,
+                metrics=trained.metrics,
+                adapter_key=trained.adapter_key,
+                heldout_key=trained.heldout_key,
+            )
+            evaluation = await call(
+                TEST_QWEN_MODEL,
+                EvaluationRequest(
+                    organization_id=job.organization_id,
+                    job_id=job.job_id,
+                    base_model=trained.base_model,
+                    adapter_key=trained.adapter_key,
+                    heldout_key=trained.heldout_key,
+                    prompts=job.prompts,
+                ),
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
+            return await self._record(job, JobStatus.SUCCEEDED, evaluation=evaluation)
+        except BaseException as err:
+            await self._finish_after(err, job, stage)
+            raise
+
+    async def _finish_after(self, err: BaseException, job: TrainingRun, stage: str) -> None:
+        """Record why the job ended; shielded so the record is written even while being cancelled."""
+        if is_cancelled_exception(err):
+            update = self._record(job, JobStatus.CANCELLED)
+        elif isinstance(err, ActivityError):
+            update = self._record(job, JobStatus.FAILED, error=f"{stage} failed: {_reason(err)}")
+        else:
+            return
+        await asyncio.shield(asyncio.ensure_future(update))
+
+    async def _record(self, job: TrainingRun, status: JobStatus, **fields: Any) -> TrainingJob:
+        update = TrainingJobUpdate(
+            organization_id=job.organization_id, job_id=job.job_id, status=status, **fields
+        )
+        return await call(RECORD_TRAINING_JOB_UPDATE, update)
+
+
+MANAGEMENT_CONTRACTS: dict[str, ActivityContract[Any, Any]] = {
+    c.name: c
+    for c in (
+        SUBMIT_MODEL_TRAINING_JOB,
+        CHECK_TRAINING_JOB_STATUS,
+        GET_ORGANIZATION_TRAINING_HISTORY,
+        CANCEL_TRAINING_JOB,
+        COLLECT_MODEL_FEEDBACK,
+        START_MODEL_IMPROVEMENT,
+    )
+}
+"""The job-management activities a client may run through ManagementWorkflow."""
+
+
+class ManagementCall(Model):
+    """One management activity by name, with its input as JSON-ready data."""
+
+    activity: str
+    arg: dict[str, Any]
+
+
+@workflow.defn
+class ManagementWorkflow:
+    @workflow.run
+    async def run(self, request: ManagementCall) -> BaseModel:
+        contract = MANAGEMENT_CONTRACTS.get(request.activity)
+        if contract is None:
+            raise bad_input(
+                INVALID_INPUT, f"{request.activity!r} is not one of {sorted(MANAGEMENT_CONTRACTS)}"
+            )
+        try:
+            arg = contract.input.model_validate(request.arg)
+        except ValidationError as err:
+            raise bad_input(INVALID_INPUT, f"invalid {contract.name} input: {err}") from None
+        return await call(contract, arg)
+
+
+async def manage(client: Client, task_queue: str, contract: ActivityContract[I, O], arg: I) -> O:
+    """Run one management activity from a client, through ManagementWorkflow on `task_queue`."""
+    return await client.execute_workflow(
+        ManagementWorkflow.run,
+        ManagementCall(activity=contract.name, arg=arg.model_dump(mode="json")),
+        id=f"manage-{contract.name}-{uuid.uuid4().hex}",
+        task_queue=task_queue,
+        result_type=contract.output,
+    )
