@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     openai_model_catchball: str | None = None
     openai_model_wisdom: str | None = None
     openai_context_tokens: int = Field(default=12_000, gt=500)
-    openai_max_retries: int = 3
     openai_trace_export: bool = False
+    # Per-request timeout; retries belong to Temporal (see antifragile_worker_openai.llm), not the client.
+    openai_timeout_seconds: float = Field(default=90.0, gt=0)
 
     # Operations: competitor scans, notifications, health checks
     scan_user_agent: str = "AntifragileFlowBot/0.1 (+competitor monitoring; respects robots.txt)"
