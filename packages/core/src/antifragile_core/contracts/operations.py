@@ -47,6 +47,17 @@ class CompetitorScanResult(Model):
     errors: list[SourceError]
     report_key: str | None = None
 
+    def report(self) -> str:
+        """The new findings as Markdown: the stored report, the text summarised, the message body."""
+        lines = [f"# Competitor findings for {self.organization_id}", ""]
+        for f in self.new_findings:
+            when = f" ({f.published:%Y-%m-%d})" if f.published else ""
+            lines += [f"- **{f.competitor}**: {f.title}{when}", f"  {f.url}", f"  {f.snippet}"]
+        if self.errors:
+            lines += ["", "## Sources that could not be scanned", ""]
+            lines += [f"- {e.source}: {e.error}" for e in self.errors]
+        return "\n".join(lines) + "\n"
+
 
 class Notification(Model):
     """One message; `idempotency_key` guarantees a retried send delivers once."""
