@@ -45,6 +45,7 @@ class StandIns:
     fail_training: bool = False
     updates: list[TrainingJobUpdate] = field(default_factory=list)
     evaluations: list[EvaluationRequest] = field(default_factory=list)
+    training_heartbeated: asyncio.Event = field(default_factory=asyncio.Event)
     training_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
 
     @RECORD_TRAINING_JOB_UPDATE.implement
@@ -77,6 +78,7 @@ class StandIns:
                     TrainingProgress(step=step, total_steps=100, loss=1.0, tokens_per_second=1, eta_seconds=9)
                 )
                 await asyncio.sleep(0.1)
+                self.training_heartbeated.set()
         except asyncio.CancelledError:
             self.training_cancelled.set()
             raise
@@ -130,7 +132,8 @@ async def stand_ins(temporal_client: Client, fleet_prefix: str) -> AsyncIterator
 
 def _run(org_id: str, job_id: str) -> TrainingRun:
     training = TrainingRequest(organization_id=org_id, job_id=job_id, base_model="smoke")
-    return TrainingRun(organization_id=org_id, job_id=job_id, training=training, prompts=["What is our plan?"])
+    prompts = ["What is our plan?"]
+    return TrainingRun(organization_id=org_id, job_id=job_id, training=training, prompts=prompts)
 
 
 async def test_stages_are_recorded_in_order(
@@ -184,9 +187,7 @@ async def test_cancelled_job_is_recorded_after_training_stopped(
         id=workflow_id_for(f"{fleet_prefix}cancel"),
         task_queue=fleet_prefix + DEFAULT_QUEUE,
     )
-    while not stand_ins.updates:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)  # training is heartbeating
+    await stand_ins.training_heartbeated.wait()
     await handle.cancel()
     with pytest.raises(WorkflowFailureError) as failure:
         await handle.result()
