@@ -1,10 +1,15 @@
-"""Connecting to Temporal and running a worker until SIGTERM, the same way in every worker."""
+"""Connecting to Temporal and running a worker until SIGTERM, the same way in every worker.
+
+Every worker gets the deployment features from here: Prometheus metrics and tracing on the client,
+health endpoints, fleet gauges and a graceful drain around the run.
+"""
 
 import asyncio
 import logging
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -12,13 +17,20 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from .health import WorkerHealth, serve_health
+from .metrics import fleet_gauges, telemetry_runtime
 from .settings import Settings
+from .tracing import tracing_interceptors
 
 log = logging.getLogger(__name__)
 
 
 async def connect(settings: Settings) -> Client:
-    """A client with the pydantic data converter, the only converter used on the wire."""
+    """A client with the pydantic data converter, the only converter used on the wire.
+
+    With METRICS_PORT set it exports Prometheus metrics; with OTEL_EXPORTER_OTLP_ENDPOINT set it traces,
+    and workers built on it inherit the tracing interceptor.
+    """
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     return await Client.connect(
         settings.temporal_address,
@@ -26,7 +38,17 @@ async def connect(settings: Settings) -> Client:
         data_converter=pydantic_data_converter,
         api_key=api_key,
         tls=settings.temporal_tls or api_key is not None,
+        runtime=telemetry_runtime(settings),
+        interceptors=tracing_interceptors(settings),
     )
+
+
+class FleetWorker(Worker):
+    """A Worker that keeps the settings it was built from, for its health endpoints, gauges and drain."""
+
+    def __init__(self, client: Client, *, settings: Settings, **options: Any) -> None:
+        super().__init__(client, **options)
+        self.settings = settings
 
 
 def build_worker(
@@ -38,10 +60,11 @@ def build_worker(
     workflows: Sequence[type] = (),
     activity_executor: Executor | None = None,
     **options: Any,
-) -> Worker:
+) -> FleetWorker:
     """A worker on `queue` of this fleet (the settings' prefix applied)."""
-    return Worker(
+    return FleetWorker(
         client,
+        settings=settings,
         task_queue=settings.task_queue_prefix + queue,
         activities=activities,
         workflows=workflows,
@@ -52,14 +75,31 @@ def build_worker(
     )
 
 
-async def run_until_signalled(worker: Worker) -> None:
-    """Run `worker` until SIGTERM or SIGINT, then drain in-flight activities and stop."""
+async def run_until_signalled(worker: FleetWorker) -> None:
+    """Run `worker` until SIGTERM or SIGINT, then drain in-flight activities and stop.
+
+    On the signal the worker stops polling and gives running activities GRACEFUL_SHUTDOWN_SECONDS to
+    finish; those still running are then cancelled and retried by Temporal on another worker.
+    /readyz turns 503 for the drain while /livez keeps answering, so the pod is not killed early.
+    """
+    settings = worker.settings
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
-        log.info("worker started", extra={"task_queue": worker.task_queue})
-        await stop.wait()
-        log.info("worker draining", extra={"task_queue": worker.task_queue})
-    log.info("worker stopped", extra={"task_queue": worker.task_queue})
+    health = WorkerHealth(worker)
+    fields = {"task_queue": worker.task_queue}
+    async with AsyncExitStack() as stack:
+        if settings.health_port is not None:
+            await stack.enter_async_context(serve_health(health, settings.health_port))
+        if settings.metrics_port is not None:
+            gauges = fleet_gauges(
+                worker.client, worker.task_queue, health.ready, settings.metrics_interval_seconds
+            )
+            await stack.enter_async_context(gauges)
+        async with worker:
+            log.info("worker started", extra=fields)
+            await stop.wait()
+            health.draining = True
+            log.info("worker draining", extra=fields | {"timeout_s": settings.graceful_shutdown_seconds})
+    log.info("worker stopped", extra=fields)

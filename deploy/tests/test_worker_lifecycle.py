@@ -1,0 +1,207 @@
+"""A real worker process: health endpoints, Prometheus metrics, and SIGTERM mid-activity loses nothing."""
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.common import RetryPolicy
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+NAP_WORKER = Path(__file__).with_name("nap_worker.py")
+
+
+@workflow.defn
+class NapWorkflow:
+    """Runs the nap activity on the fleet's ml-queue, retrying it if a worker hands it back."""
+
+    @workflow.run
+    async def run(self, seconds: float) -> dict:
+        prefix = workflow.info().task_queue.removesuffix(DEFAULT_QUEUE)
+        return await workflow.execute_activity(
+            "nap",
+            {"seconds": seconds},
+            task_queue=prefix + ML_QUEUE,
+            result_type=dict,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=3),
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def sample(exposition: str, metric: str, **labels: str) -> str:
+    """The one line of a Prometheus exposition for `metric` carrying all of `labels`."""
+    wanted = [re.compile(f'[{{,]{name}="{re.escape(value)}"') for name, value in labels.items()]
+    lines = [
+        line
+        for line in exposition.splitlines()
+        if line.startswith(metric + "{") and all(label.search(line) for label in wanted)
+    ]
+    assert len(lines) == 1, f"{metric} {labels}: {lines}"
+    return lines[0]
+
+
+class NapWorkerProcess:
+    """nap_worker.py in its own process, configured through the environment like a container."""
+
+    def __init__(self, temporal_address: str, prefix: str, graceful_seconds: float) -> None:
+        self.health_port, self.metrics_port = free_port(), free_port()
+        self.env = os.environ | {
+            "TEMPORAL_ADDRESS": temporal_address,
+            "TASK_QUEUE_PREFIX": prefix,
+            "HEALTH_PORT": str(self.health_port),
+            "METRICS_PORT": str(self.metrics_port),
+            "METRICS_INTERVAL_SECONDS": "0.2",
+            "GRACEFUL_SHUTDOWN_SECONDS": str(graceful_seconds),
+        }
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(NAP_WORKER), env=self.env, stdout=asyncio.subprocess.PIPE
+        )
+        await self.wait_for(f"http://127.0.0.1:{self.health_port}/readyz", 200)
+
+    async def get(self, url: str) -> tuple[int, str]:
+        return await asyncio.to_thread(http_get, url)
+
+    async def wait_for(self, url: str, status: int, within: float = 30) -> str:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                got, body = await self.get(url)
+            except (urllib.error.URLError, ConnectionError):
+                got, body = 0, ""
+            if got == status:
+                return body
+            assert self.proc is not None and self.proc.returncode is None, "worker process died"
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{url} never answered {status}")
+
+    async def nap_started(self) -> str:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=30)
+        return line.decode().strip()
+
+    def terminate(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+
+    async def exit_code(self, within: float = 30) -> int:
+        assert self.proc is not None
+        return await asyncio.wait_for(self.proc.wait(), timeout=within)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+
+
+@asynccontextmanager
+async def workflow_host(client: Client, prefix: str) -> AsyncIterator[None]:
+    async with Worker(
+        client,
+        task_queue=prefix + DEFAULT_QUEUE,
+        workflows=[NapWorkflow],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        yield
+
+
+async def test_sigterm_drains_the_running_activity_and_readiness_flips(
+    temporal_env: WorkflowEnvironment, fleet_prefix: str
+) -> None:
+    client = temporal_env.client
+    worker = NapWorkerProcess(client.service_client.config.target_host, fleet_prefix, graceful_seconds=20)
+    try:
+        await worker.start()
+        assert await worker.get(f"http://127.0.0.1:{worker.health_port}/livez") == (200, "live\n")
+        async with workflow_host(client, fleet_prefix):
+            handle = await client.start_workflow(
+                NapWorkflow.run, 2.0, id=f"nap-{uuid.uuid4()}", task_queue=fleet_prefix + DEFAULT_QUEUE
+            )
+            assert await worker.nap_started() == "nap started attempt=1"
+            worker.terminate()
+            signalled = time.monotonic()
+            await worker.wait_for(f"http://127.0.0.1:{worker.health_port}/readyz", 503, within=5)
+            assert (await worker.get(f"http://127.0.0.1:{worker.health_port}/livez"))[0] == 200
+            assert await worker.exit_code() == 0
+            drained_for = time.monotonic() - signalled
+            assert await handle.result() == {"attempt": 1}
+        assert 1.0 < drained_for < 20, "the worker left before its activity finished, or hung"
+    finally:
+        worker.kill()
+
+
+async def test_activity_outliving_the_grace_period_is_handed_back_and_retried(
+    temporal_env: WorkflowEnvironment, fleet_prefix: str
+) -> None:
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    first = NapWorkerProcess(address, fleet_prefix, graceful_seconds=0.5)
+    second = NapWorkerProcess(address, fleet_prefix, graceful_seconds=0.5)
+    try:
+        await first.start()
+        async with workflow_host(client, fleet_prefix):
+            handle = await client.start_workflow(
+                NapWorkflow.run, 3.0, id=f"nap-{uuid.uuid4()}", task_queue=fleet_prefix + DEFAULT_QUEUE
+            )
+            assert await first.nap_started() == "nap started attempt=1"
+            first.terminate()
+            assert await first.exit_code(within=10) == 0
+            await second.start()
+            assert await second.nap_started() == "nap started attempt=2"
+            assert await handle.result() == {"attempt": 2}
+    finally:
+        first.kill()
+        second.kill()
+
+
+async def test_metrics_endpoint_serves_sdk_and_fleet_metrics(
+    temporal_env: WorkflowEnvironment, fleet_prefix: str
+) -> None:
+    client = temporal_env.client
+    worker = NapWorkerProcess(client.service_client.config.target_host, fleet_prefix, graceful_seconds=5)
+    try:
+        await worker.start()
+        async with workflow_host(client, fleet_prefix):
+            await client.execute_workflow(
+                NapWorkflow.run, 0.0, id=f"nap-{uuid.uuid4()}", task_queue=fleet_prefix + DEFAULT_QUEUE
+            )
+        metrics_url = f"http://127.0.0.1:{worker.metrics_port}/metrics"
+        body = await worker.wait_for(metrics_url, 200)
+        ml_queue = fleet_prefix + ML_QUEUE
+        assert sample(body, "antifragile_task_queue_backlog", task_queue=ml_queue, task_type="activity")
+        assert sample(body, "antifragile_worker_ready", worker_task_queue=ml_queue).endswith(" 1")
+        assert float(sample(body, "antifragile_process_resident_memory_bytes").split()[-1]) > 10_000_000
+        assert sample(body, "temporal_activity_execution_latency_count", activity_type="nap").endswith(" 1")
+        worker.terminate()
+        assert await worker.exit_code() == 0
+    finally:
+        worker.kill()
