@@ -1,4 +1,8 @@
-"""Collective-intelligence contracts on openai-queue: research, catchball, wisdom synthesis."""
+"""Collective-intelligence contracts on openai-queue: research, catchball, wisdom synthesis.
+
+Identifiers the model must cite (passage ids, contribution ids) are given to it in the request and checked
+against it in the activity: an answer can only point at material it was actually shown.
+"""
 
 from datetime import timedelta
 from typing import Annotated
@@ -11,25 +15,31 @@ from .documents import LLM_RETRY, Confidence
 from .usage import TokenUsage
 
 ShortText = Annotated[str, Field(min_length=1, max_length=20_000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Passage(Model):
-    """A retrieved piece of an organisation's document."""
+    """A retrieved piece of an organisation's document; `passage_id` is what citations point at."""
 
+    passage_id: str = Field(min_length=1)
     document_id: str
     filename: str
-    text: str
+    text: str = Field(min_length=1, max_length=8_000)
+    rank: float = 0.0
 
 
 class ResearchRequest(Model):
     organization_id: OrgId
     question: ShortText
-    passages: list[Passage] = Field(default_factory=list)
+    passages: list[Passage] = Field(default_factory=list, max_length=50)
     model: str | None = None
     web_search: bool = False
 
 
 class Citation(Model):
+    """A passage the answer relies on, with the words quoted from it."""
+
+    passage_id: str
     document_id: str
     filename: str
     quote: str
@@ -38,25 +48,32 @@ class Citation(Model):
 class ResearchAnswer(Model):
     answer: str
     citations: list[Citation]
+    dropped_citations: int = Field(ge=0, description="citations of passages the model was not given")
+    web_search_used: bool = False
     confidence: Confidence
     model: str
     usage: TokenUsage
 
 
 class CatchballTurn(Model):
-    participant: str
-    level: str
+    """One participant's word on the statement; `ai_drafted` when the participant did not answer."""
+
+    participant: Name
+    level: Name
     feedback: str
+    agreed: bool
     ai_drafted: bool = False
 
 
 class CatchballRequest(Model):
+    """A statement and one participant's feedback; with no feedback the model drafts it for them."""
+
     organization_id: OrgId
     statement: ShortText
-    level: str = Field(min_length=1)
-    participant: str = Field(min_length=1)
-    feedback: ShortText
-    history: list[CatchballTurn] = Field(default_factory=list)
+    level: Name
+    participant: Name
+    feedback: str | None = Field(default=None, min_length=1, max_length=20_000)
+    history: list[CatchballTurn] = Field(default_factory=list, max_length=100)
     model: str | None = None
 
 
@@ -76,20 +93,21 @@ class CatchballRefinement(Model):
     changes: list[Change]
     open_questions: list[str]
     alignment: Alignment
+    drafted_feedback: str | None = Field(default=None, description="set when the feedback was AI-drafted")
     model: str
     usage: TokenUsage
 
 
 class Contribution(Model):
-    contribution_id: str = Field(min_length=1)
-    author: str
+    contribution_id: str = Field(min_length=1, max_length=64)
+    author: Name
     text: ShortText
 
 
 class WisdomRequest(Model):
     organization_id: OrgId
     question: ShortText
-    contributions: list[Contribution] = Field(min_length=1)
+    contributions: list[Contribution] = Field(min_length=1, max_length=500)
     model: str | None = None
 
 
@@ -120,7 +138,6 @@ PERFORM_SIMPLE_RESEARCH = ActivityContract(
     input=ResearchRequest,
     output=ResearchAnswer,
     start_to_close=timedelta(minutes=10),
-    heartbeat=timedelta(minutes=2),
     retry=LLM_RETRY,
 )
 RUN_CATCHBALL = ActivityContract(

@@ -1,0 +1,41 @@
+"""Cost report contract: what an organisation's LLM calls cost, read from the ledger (default-queue)."""
+
+from datetime import datetime, timedelta
+
+from ..queues import DEFAULT_QUEUE
+from .base import ActivityContract, Model, OrgId
+
+
+class CostQuery(Model):
+    organization_id: OrgId
+    since: datetime | None = None
+    """Start of the period; the current budget month (UTC) when unset."""
+
+
+class CostLine(Model):
+    activity: str
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class CostReport(Model):
+    """Settled spend per activity and model, what in-flight calls have reserved, and the budget."""
+
+    organization_id: OrgId
+    since: datetime
+    lines: list[CostLine]
+    spent_usd: float
+    reserved_usd: float
+    budget_usd: float | None
+
+
+GET_ORGANIZATION_COSTS = ActivityContract(
+    name="get_organization_costs",
+    queue=DEFAULT_QUEUE,
+    input=CostQuery,
+    output=CostReport,
+    start_to_close=timedelta(minutes=1),
+)

@@ -1,0 +1,57 @@
+"""get_organization_costs: an organisation's LLM spend per activity and model, read from the ledger that
+the openai-queue worker writes (see antifragile_worker_openai.budget for why it writes it there)."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostLine, CostQuery, CostReport
+
+from .resources import Resources
+
+
+def month_start(now: datetime) -> datetime:
+    """The start of the budget month (UTC) that `now` falls in."""
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def activities(res: Resources) -> list[Callable[..., Any]]:
+    @GET_ORGANIZATION_COSTS.implement
+    async def get_organization_costs(query: CostQuery) -> CostReport:
+        since = query.since or month_start(datetime.now(UTC))
+        async with res.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT activity, model, count(*) AS calls, sum(input_tokens) AS input_tokens,"
+                " sum(output_tokens) AS output_tokens, sum(cost_usd) AS cost_usd"
+                " FROM llm_costs WHERE organization_id = $1 AND created_at >= $2 AND status = 'settled'"
+                " GROUP BY activity, model ORDER BY activity, model",
+                query.organization_id,
+                since,
+            )
+            reserved = await conn.fetchval(
+                "SELECT coalesce(sum(reserved_usd), 0) FROM llm_costs"
+                " WHERE organization_id = $1 AND created_at >= $2 AND status = 'reserved'",
+                query.organization_id,
+                since,
+            )
+        lines = [
+            CostLine(
+                activity=r["activity"],
+                model=r["model"],
+                calls=r["calls"],
+                input_tokens=r["input_tokens"],
+                output_tokens=r["output_tokens"],
+                cost_usd=float(r["cost_usd"]),
+            )
+            for r in rows
+        ]
+        return CostReport(
+            organization_id=query.organization_id,
+            since=since,
+            lines=lines,
+            spent_usd=sum(line.cost_usd for line in lines),
+            reserved_usd=float(reserved),
+            budget_usd=res.settings.budget_for(query.organization_id),
+        )
+
+    return [get_organization_costs]

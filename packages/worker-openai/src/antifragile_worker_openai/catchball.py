@@ -1,0 +1,84 @@
+"""`run_catchball`: refine a strategic statement with one participant's feedback (Hoshin Kanri).
+
+Without feedback the participant did not answer in time: the model drafts what someone at their level
+would most likely say, and refines with that; the draft is returned so the workflow can mark it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from antifragile_core.contracts.base import Model
+from antifragile_core.contracts.collective import (
+    RUN_CATCHBALL,
+    Alignment,
+    CatchballRefinement,
+    CatchballRequest,
+    Change,
+)
+from pydantic import Field
+
+from .budget import model_used
+from .resources import Resources
+
+INSTRUCTIONS = (
+    "You facilitate Hoshin Kanri catchball: a strategic statement passes between levels of an "
+    "organisation, each refining it until all agree. Refine the statement with the participant's "
+    "feedback: keep what nobody questioned, change what the feedback asks for when it serves the "
+    "organisation, and say for each change what changed and why. List the questions still open. "
+    "Assess how aligned the levels are (score 0 to 1) and whether the statement is agreed. Do not invent "
+    "facts. Answer in the statement's language."
+)
+DRAFT_INSTRUCTIONS = (
+    " The participant did not answer in time: first draft, in one short paragraph, the feedback a "
+    "person at their level would most likely give, judging from the discussion so far, then refine with it."
+)
+
+
+class Refinement(Model):
+    refined_statement: str = Field(min_length=1)
+    changes: list[Change]
+    open_questions: list[str]
+    alignment: Alignment
+
+
+class DraftedRefinement(Model):
+    drafted_feedback: str = Field(min_length=1, description="The feedback drafted for the participant.")
+    refined_statement: str = Field(min_length=1)
+    changes: list[Change]
+    open_questions: list[str]
+    alignment: Alignment
+
+
+def prompt_for(request: CatchballRequest) -> str:
+    history = "\n".join(
+        f"- {t.participant} ({t.level}){' [AI-drafted]' if t.ai_drafted else ''}: "
+        f"{'agreed' if t.agreed else 'not yet agreed'}. {t.feedback}"
+        for t in request.history
+    )
+    feedback = request.feedback if request.feedback is not None else "(no answer: draft it)"
+    return (
+        f"Statement:\n{request.statement}\n\nDiscussion so far:\n{history or '(none)'}\n\n"
+        f"Participant: {request.participant}, level: {request.level}\nFeedback:\n{feedback}"
+    )
+
+
+def activities(res: Resources) -> list[Callable[..., Any]]:
+    @RUN_CATCHBALL.implement
+    async def run_catchball(request: CatchballRequest) -> CatchballRefinement:
+        drafting = request.feedback is None
+        model = request.model or res.settings.model_for("catchball")
+        answer, usage = await res.llm.run(
+            name="catchball",
+            instructions=INSTRUCTIONS + (DRAFT_INSTRUCTIONS if drafting else ""),
+            prompt=prompt_for(request),
+            output_type=DraftedRefinement if drafting else Refinement,
+            model=model,
+        )
+        return CatchballRefinement(
+            **answer.model_dump(exclude={"drafted_feedback"}),
+            drafted_feedback=answer.drafted_feedback if isinstance(answer, DraftedRefinement) else None,
+            model=model_used(model),
+            usage=usage,
+        )
+
+    return [run_catchball]

@@ -1,0 +1,110 @@
+"""`perform_simple_research`: answer a question from the organisation's own passages, with citations.
+
+Citations may only name passages the request supplied (see attribution.py); any other is dropped and
+counted. OpenAI's hosted web search joins only when the request asks, OPENAI_WEB_SEARCH allows it, and
+the endpoint is OpenAI itself (no OPENAI_BASE_URL): compatible servers do not host tools.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from antifragile_core.contracts.base import Model
+from antifragile_core.contracts.collective import (
+    PERFORM_SIMPLE_RESEARCH,
+    Citation,
+    Passage,
+    ResearchAnswer,
+    ResearchRequest,
+)
+from antifragile_core.contracts.documents import Confidence
+from antifragile_core.errors import NOT_FOUND, bad_input
+from antifragile_core.settings import Settings
+from pydantic import Field, create_model
+
+from .attribution import id_choice, known
+from .budget import model_used
+from .resources import Resources
+
+QUOTE_CHARS = 500
+
+INSTRUCTIONS = (
+    "You answer questions for an organisation's strategy team from passages of its own documents. "
+    "Use only what the passages say; never invent facts, names or numbers. Cite every passage your "
+    "answer relies on by its id, quoting the exact words you used. When the passages do not answer the "
+    "question, say so plainly and give a low confidence. Answer in the question's language."
+)
+WEB_INSTRUCTIONS = " You may also search the web; name the web sources you use inside the answer."
+
+
+def draft_type(passages: list[Passage]) -> type[Model]:
+    """The output schema for these passages: citations can only name their ids."""
+    cited = create_model(
+        "CitedPassage",
+        __base__=Model,
+        passage_id=(id_choice([p.passage_id for p in passages]), Field(description="The passage's id.")),
+        quote=(str, Field(description="The exact words of the passage the answer relies on.")),
+    )
+    return create_model(
+        "ResearchDraft",
+        __base__=Model,
+        answer=(str, Field(min_length=1, description="The answer, a few sentences.")),
+        citations=(list[cited], Field(description="The passages the answer relies on.")),  # type: ignore[valid-type]
+        confidence=(Confidence, Field(description="How well the passages support the answer, 0 to 1.")),
+    )
+
+
+def prompt_for(request: ResearchRequest) -> str:
+    listing = "\n\n".join(f"[{p.passage_id}] ({p.filename})\n{p.text}" for p in request.passages)
+    return f"Question: {request.question}\n\nPassages:\n\n{listing or '(none)'}"
+
+
+def citations_from(draft_citations: list[Any], passages: list[Passage]) -> tuple[list[Citation], int]:
+    """Citations of supplied passages (each once), and how many others were dropped."""
+    by_id = {p.passage_id: p for p in passages}
+    kept_ids = known([c.passage_id for c in draft_citations], set(by_id))
+    quotes = {c.passage_id: c.quote for c in reversed(draft_citations)}
+    citations = [
+        Citation(
+            passage_id=i,
+            document_id=by_id[i].document_id,
+            filename=by_id[i].filename,
+            quote=quotes[i][:QUOTE_CHARS],
+        )
+        for i in kept_ids
+    ]
+    dropped = sum(1 for c in draft_citations if c.passage_id not in by_id)
+    return citations, dropped
+
+
+def web_search_allowed(settings: Settings, request: ResearchRequest) -> bool:
+    return request.web_search and settings.openai_web_search and settings.openai_base_url is None
+
+
+def activities(res: Resources) -> list[Callable[..., Any]]:
+    @PERFORM_SIMPLE_RESEARCH.implement
+    async def perform_simple_research(request: ResearchRequest) -> ResearchAnswer:
+        res.llm.require_configured()
+        web = web_search_allowed(res.settings, request)
+        if not request.passages and not web:
+            raise bad_input(NOT_FOUND, "No passages to answer from, and web search is not enabled.")
+        model = request.model or res.settings.model_for("research")
+        draft, usage = await res.llm.run(
+            name="research",
+            instructions=INSTRUCTIONS + (WEB_INSTRUCTIONS if web else ""),
+            prompt=prompt_for(request),
+            output_type=draft_type(request.passages),
+            model=model,
+            web_search=web,
+        )
+        citations, dropped = citations_from(draft.citations, request.passages)  # type: ignore[attr-defined]
+        return ResearchAnswer(
+            answer=draft.answer,  # type: ignore[attr-defined]
+            citations=citations,
+            dropped_citations=dropped,
+            web_search_used=web,
+            confidence=draft.confidence,  # type: ignore[attr-defined]
+            model=model_used(model),
+            usage=usage,
+        )
+
+    return [perform_simple_research]

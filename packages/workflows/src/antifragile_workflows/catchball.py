@@ -1,0 +1,200 @@
+"""CatchballWorkflow: a strategic statement passed through participants, level by level, in rounds.
+
+Each participant answers through the `answer` update while it is their turn; the update returns their
+turn once the statement has been refined. A participant silent past the deadline gets an AI-drafted
+response, marked as such, so one absence never stalls the organisation. The workflow ends when every
+turn of a round agrees, or after `max_rounds`.
+"""
+
+import contextlib
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, model_validator
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from antifragile_core.contracts.base import Model, OrgId
+    from antifragile_core.contracts.collective import (
+        RUN_CATCHBALL,
+        CatchballRefinement,
+        CatchballRequest,
+        CatchballTurn,
+        Name,
+        ShortText,
+    )
+
+from .calls import call
+
+HISTORY_TURNS = 20
+"""Turns of history sent with each refinement: the recent discussion, bounded."""
+
+
+class Participant(Model):
+    name: Name
+    level: Name
+
+
+class CatchballSession(Model):
+    organization_id: OrgId
+    statement: ShortText
+    participants: list[Participant] = Field(min_length=1, max_length=50)
+    max_rounds: int = Field(default=3, ge=1, le=10)
+    answer_timeout_seconds: float = Field(default=24 * 3600, gt=0)
+    model: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "CatchballSession":
+        names = [p.name for p in self.participants]
+        if len(set(names)) != len(names):
+            raise ValueError("participant names must be unique: answers are matched by name")
+        return self
+
+
+class CatchballAnswer(Model):
+    """A participant's answer: feedback, agreement, or both."""
+
+    participant: Name
+    feedback: str | None = Field(default=None, min_length=1, max_length=20_000)
+    agree: bool = False
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "CatchballAnswer":
+        if self.feedback is None and not self.agree:
+            raise ValueError("give feedback, agree, or both")
+        return self
+
+
+class TurnRecord(Model):
+    round: int
+    turn: CatchballTurn
+    statement_before: str
+    statement_after: str
+    refinement: CatchballRefinement | None = None
+
+
+class CatchballState(Model):
+    status: Literal["waiting", "refining", "agreed", "max_rounds"]
+    round: int
+    statement: str
+    whose_turn: Participant | None
+    turn_deadline: datetime | None
+    turns: list[TurnRecord]
+
+
+class CatchballOutcome(Model):
+    statement: str
+    agreed: bool
+    rounds: int
+    turns: list[TurnRecord]
+
+
+@workflow.defn
+class CatchballWorkflow:
+    def __init__(self) -> None:
+        self._state = CatchballState(
+            status="waiting", round=0, statement="", whose_turn=None, turn_deadline=None, turns=[]
+        )
+        self._answer: CatchballAnswer | None = None
+
+    @workflow.query
+    def state(self) -> CatchballState:
+        return self._state
+
+    @workflow.query
+    def whose_turn(self) -> Participant | None:
+        return self._state.whose_turn
+
+    @workflow.update
+    async def answer(self, answer: CatchballAnswer) -> TurnRecord:
+        """Give the answer of the participant whose turn it is; returns their turn once refined."""
+        self._answer = answer
+        before = len(self._state.turns)
+        await workflow.wait_condition(lambda: len(self._state.turns) > before)
+        return self._state.turns[before]
+
+    @answer.validator
+    def _validate_answer(self, answer: CatchballAnswer) -> None:
+        turn = self._state.whose_turn
+        if turn is None or self._answer is not None:
+            raise ValueError("no turn is open for answers now")
+        if answer.participant != turn.name:
+            raise ValueError(f"it is {turn.name}'s turn, not {answer.participant}'s")
+
+    @workflow.run
+    async def run(self, session: CatchballSession) -> CatchballOutcome:
+        self._state.statement = session.statement
+        timeout = timedelta(seconds=session.answer_timeout_seconds)
+        for round_no in range(1, session.max_rounds + 1):
+            self._state.round = round_no
+            records = [await self._turn(session, round_no, p, timeout) for p in session.participants]
+            if all(r.turn.agreed for r in records):
+                self._state.status = "agreed"
+                break
+        else:
+            self._state.status = "max_rounds"
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return CatchballOutcome(
+            statement=self._state.statement,
+            agreed=self._state.status == "agreed",
+            rounds=self._state.round,
+            turns=self._state.turns,
+        )
+
+    async def _turn(
+        self, session: CatchballSession, round_no: int, who: Participant, deadline: timedelta
+    ) -> TurnRecord:
+        self._answer = None
+        self._state.status = "waiting"
+        self._state.whose_turn = who
+        self._state.turn_deadline = workflow.now() + deadline
+        # On the deadline, an answer accepted in the same instant still counts.
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._answer is not None, timeout=deadline)
+        answer = self._answer
+        self._state.status = "refining"
+        self._state.whose_turn = None
+        self._state.turn_deadline = None
+        record = await self._record(session, round_no, who, answer)
+        self._state.turns.append(record)
+        self._state.statement = record.statement_after
+        return record
+
+    async def _record(
+        self, session: CatchballSession, round_no: int, who: Participant, answer: CatchballAnswer | None
+    ) -> TurnRecord:
+        before = self._state.statement
+        if answer is not None and answer.feedback is None:
+            turn = CatchballTurn(participant=who.name, level=who.level, feedback="", agreed=True)
+            return TurnRecord(round=round_no, turn=turn, statement_before=before, statement_after=before)
+        refinement = await call(
+            RUN_CATCHBALL,
+            CatchballRequest(
+                organization_id=session.organization_id,
+                statement=before,
+                level=who.level,
+                participant=who.name,
+                feedback=answer.feedback if answer else None,
+                history=[r.turn for r in self._state.turns[-HISTORY_TURNS:]],
+                model=session.model,
+            ),
+        )
+        if answer is None:
+            turn = CatchballTurn(
+                participant=who.name,
+                level=who.level,
+                feedback=refinement.drafted_feedback or "",
+                agreed=refinement.alignment.agreed,
+                ai_drafted=True,
+            )
+        else:
+            turn = CatchballTurn(
+                participant=who.name, level=who.level, feedback=answer.feedback or "", agreed=answer.agree
+            )
+        return TurnRecord(
+            round=round_no,
+            turn=turn,
+            statement_before=before,
+            statement_after=refinement.refined_statement,
+            refinement=refinement,
+        )
