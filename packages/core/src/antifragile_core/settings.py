@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: float = 30.0
     max_concurrent_activities: int = 20
 
+    # Deployment: health endpoints, Prometheus metrics, tracing. Off unless set (the images set the ports),
+    # so that several workers in one process or on one test machine never fight over a port.
+    health_port: int | None = Field(default=None, ge=1, le=65535)  # serves /livez and /readyz
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)  # Prometheus /metrics
+    metrics_interval_seconds: float = Field(default=15.0, gt=0)  # queue backlog and resource gauges
+    otel_exporter_otlp_endpoint: str | None = None  # OTLP/HTTP collector, e.g. http://otel:4318
+    otel_service_name: str = "antifragile-worker"
+
     @property
     def llm_configured(self) -> bool:
         """An LLM can be called: a key for OpenAI, or a base URL for a compatible server."""
