@@ -3,8 +3,28 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ModelPrice(BaseModel):
+    """USD per million tokens for one model."""
+
+    input_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0)
+
+
+DEFAULT_LLM_PRICES = {
+    # OpenAI list prices (standard tier, 2025); override with LLM_PRICES='{"model": {...}}'.
+    "gpt-4o-mini": ModelPrice(input_per_million=0.15, output_per_million=0.60),
+    "gpt-4o": ModelPrice(input_per_million=2.50, output_per_million=10.00),
+    "gpt-4.1": ModelPrice(input_per_million=2.00, output_per_million=8.00),
+    "gpt-4.1-mini": ModelPrice(input_per_million=0.40, output_per_million=1.60),
+    "gpt-4.1-nano": ModelPrice(input_per_million=0.10, output_per_million=0.40),
+    "gpt-5": ModelPrice(input_per_million=1.25, output_per_million=10.00),
+    "gpt-5-mini": ModelPrice(input_per_million=0.25, output_per_million=2.00),
+    "gpt-5-nano": ModelPrice(input_per_million=0.05, output_per_million=0.40),
+}
 
 
 class Settings(BaseSettings):
@@ -57,6 +77,18 @@ class Settings(BaseSettings):
     # Per-request timeout; retries belong to Temporal (see antifragile_worker_openai.llm), not the client.
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
 
+    # LLM costs, budgets and rate limits (collective intelligence)
+    llm_prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_LLM_PRICES))
+    llm_budget_usd: float | None = Field(default=None, ge=0)  # per org per calendar month (UTC)
+    llm_budget_overrides: dict[str, float] = Field(default_factory=dict)  # org id -> monthly USD
+    llm_budget_switch_fraction: float = Field(default=0.8, gt=0, le=1)
+    openai_model_economy: str | None = None  # the cheaper model used once spend passes the fraction
+    llm_max_output_tokens: int = Field(default=4_000, gt=0)  # per call: bounds the pre-call reservation
+    openai_queue_activities_per_second: float | None = Field(default=None, gt=0)  # queue-wide, Temporal
+    openai_tokens_per_minute: int | None = Field(default=None, gt=0)  # per worker
+    openai_web_search: bool = False  # hosted web search for research; OpenAI's own endpoint only
+    research_max_passages: int = Field(default=8, ge=1, le=50)
+
     # Operations: competitor scans, notifications, health checks
     scan_user_agent: str = "AntifragileFlowBot/0.1 (+competitor monitoring; respects robots.txt)"
     scan_timeout_seconds: float = Field(default=20.0, gt=0)
@@ -104,3 +136,7 @@ class Settings(BaseSettings):
     def model_for(self, activity: str) -> str:
         """The model configured for one activity kind (summary, analysis, ...), else the default."""
         return getattr(self, f"openai_model_{activity}", None) or self.openai_model
+
+    def budget_for(self, organization_id: str) -> float | None:
+        """The organisation's monthly LLM budget in USD; None means unlimited (spend is still recorded)."""
+        return self.llm_budget_overrides.get(organization_id, self.llm_budget_usd)

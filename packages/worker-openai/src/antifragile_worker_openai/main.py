@@ -1,6 +1,7 @@
 """`worker-openai`: serve openai-queue until SIGTERM."""
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,13 +14,14 @@ from antifragile_core.storage import open_store
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from . import documents
+from . import catchball, documents, research, wisdom
+from .budget import BillingInterceptor, open_meter
 from .llm import LLM, NOT_CONFIGURED
 from .resources import Resources
 
 log = logging.getLogger(__name__)
 
-ACTIVITY_MODULES = (documents,)
+ACTIVITY_MODULES = (documents, research, catchball, wisdom)
 """Each module exposes `activities(resources)`; together they implement openai-queue's contracts."""
 
 
@@ -28,8 +30,16 @@ def all_activities(res: Resources) -> list[Callable[..., Any]]:
 
 
 def create_worker(client: Client, res: Resources) -> Worker:
-    """The openai-queue worker with every openai-queue activity."""
-    return build_worker(client, res.settings, OPENAI_QUEUE, activities=all_activities(res))
+    """The openai-queue worker with every openai-queue activity, billed per organisation and limited
+    queue-wide by Temporal (OPENAI_QUEUE_ACTIVITIES_PER_SECOND)."""
+    return build_worker(
+        client,
+        res.settings,
+        OPENAI_QUEUE,
+        activities=all_activities(res),
+        interceptors=[BillingInterceptor()],
+        max_task_queue_activities_per_second=res.settings.openai_queue_activities_per_second,
+    )
 
 
 async def serve(settings: Settings) -> None:
@@ -37,9 +47,15 @@ async def serve(settings: Settings) -> None:
     if llm.client is None:
         # Still serve: each call then fails at once, non-retryably, with this reason in the workflow.
         log.warning(NOT_CONFIGURED)
+    meter = await open_meter(settings)
+    llm = dataclasses.replace(llm, meter=meter)
     client = await connect(settings)
-    async with open_store(settings) as store:
-        await run_until_signalled(create_worker(client, Resources(settings=settings, store=store, llm=llm)))
+    try:
+        async with open_store(settings) as store:
+            res = Resources(settings=settings, store=store, llm=llm)
+            await run_until_signalled(create_worker(client, res))
+    finally:
+        await meter.ledger.pool.close()
 
 
 def main() -> None:

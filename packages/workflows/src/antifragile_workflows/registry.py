@@ -1,7 +1,19 @@
 """Every workflow type; the default-queue worker hosts them all."""
 
+from .catchball import CatchballWorkflow
+from .costs import OrganizationCostsWorkflow
 from .documents import DocumentProcessingWorkflow
+from .research import ResearchWorkflow
 from .training import ManagementWorkflow, TrainingWorkflow
+from .wisdom import WisdomWorkflow
 
-ALL_WORKFLOWS: tuple[type, ...] = (DocumentProcessingWorkflow, TrainingWorkflow, ManagementWorkflow)
+ALL_WORKFLOWS: tuple[type, ...] = (
+    DocumentProcessingWorkflow,
+    ResearchWorkflow,
+    CatchballWorkflow,
+    WisdomWorkflow,
+    OrganizationCostsWorkflow,
+    TrainingWorkflow,
+    ManagementWorkflow,
+)
 

@@ -2,6 +2,7 @@
 
 from .base import ActivityContract
 from .collective import PERFORM_SIMPLE_RESEARCH, RUN_CATCHBALL, SYNTHESIZE_WISDOM
+from .costs import GET_ORGANIZATION_COSTS
 from .documents import (
     ANALYZE_DOCUMENT_CONTENT,
     GENERATE_DOCUMENT_SUMMARY,
@@ -15,6 +16,7 @@ from .operations import (
     SCHEDULE_COMPETITOR_SCAN,
     SEND_SCHEDULED_NOTIFICATION,
 )
+from .retrieval import SEARCH_ORGANIZATION_DOCUMENTS
 from .training import (
     CANCEL_TRAINING_JOB,
     CHECK_TRAINING_JOB_STATUS,
@@ -53,6 +55,8 @@ SEED_ACTIVITIES: tuple[ActivityContract, ...] = (
 ALL_CONTRACTS: tuple[ActivityContract, ...] = (
     *SEED_ACTIVITIES,
     ENSURE_COMPETITOR_SCHEDULE,
+    SEARCH_ORGANIZATION_DOCUMENTS,
+    GET_ORGANIZATION_COSTS,
     RECORD_TRAINING_JOB_UPDATE,
 )
 
