@@ -3,7 +3,7 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     openai_trace_export: bool = False
     # Per-request timeout; retries belong to Temporal (see antifragile_worker_openai.llm), not the client.
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
+
+    @field_validator("openai_api_key", "openai_base_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`OPENAI_API_KEY=` (say, in an env file) means no key, not an empty one."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     # LLM costs, budgets and rate limits (collective intelligence)
     llm_prices: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_LLM_PRICES))
