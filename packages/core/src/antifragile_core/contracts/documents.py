@@ -14,7 +14,11 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class DocumentUpload(Model):
-    """A file already staged in the object store, waiting to be processed."""
+    """A file already staged in the object store under its organisation, waiting to be processed.
+
+    `filename` is what the user called it (a plain name, no folders); `upload_key` identifies this
+    upload: retrying it changes nothing, a new key with the same bytes is a duplicate upload.
+    """
 
     organization_id: OrgId
     filename: str = Field(min_length=1, max_length=255)
@@ -27,16 +31,16 @@ class ProcessedDocument(Model):
     document_id: str
     organization_id: OrgId
     filename: str
-    content_hash: str
-    media_type: str
+    content_hash: str = Field(description="sha256 of the original bytes; unique per organisation")
+    media_type: str = Field(description="detected from the bytes, never from the file name")
     title: str | None
-    page_count: int
+    page_count: int = Field(description="PDF pages; DOCX pages as saved; XLSX sheets; 1 for text")
     char_count: int
     original_key: str
-    text_key: str
-    text_excerpt: str
+    text_key: str = Field(description="the full extracted text (UTF-8) in the object store")
+    text_excerpt: str = Field(description="the text's start, at most max_history_text_chars")
     text_truncated: bool
-    duplicate: bool = False
+    duplicate: bool = Field(default=False, description="the same bytes were uploaded before; nothing new")
 
 
 class ReadinessRequest(Model):
@@ -44,15 +48,20 @@ class ReadinessRequest(Model):
 
 
 class TrainingReadiness(Model):
-    """Corpus statistics against the thresholds, with the reasons when not ready."""
+    """Corpus statistics against the thresholds, with the reasons when not ready.
+
+    Near-duplicates are documents whose text equals an earlier one's modulo case and whitespace (the
+    same content as PDF and DOCX, say); they add no training signal, so they count once.
+    """
 
     organization_id: OrgId
     ready: bool
-    document_count: int
-    total_chars: int
-    approx_tokens: int
-    duplicate_count: int
-    reasons: list[str]
+    document_count: int = Field(description="stored documents (distinct bytes)")
+    unique_documents: int = Field(description="documents left once near-duplicates count once")
+    total_chars: int = Field(description="characters of the unique documents")
+    approx_tokens: int = Field(description="total_chars / 4, the usual ratio for English BPE tokenizers")
+    duplicate_count: int = Field(description="uploads of bytes already stored + near-duplicate documents")
+    reasons: list[str] = Field(description="why not ready; empty when ready")
 
 
 class DocumentText(Model):

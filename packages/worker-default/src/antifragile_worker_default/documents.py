@@ -1,0 +1,172 @@
+"""process_document_upload: a staged upload becomes an extracted, stored, deduplicated document.
+
+Write order makes a retry after a crash converge: nothing is written until extraction succeeded;
+then the original and the text go to keys derived from the content hash (rewriting them is harmless),
+and last the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash).
+"""
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, DocumentUpload, ProcessedDocument
+from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
+from antifragile_core.storage import InvalidKey, ObjectNotFound, org_key
+from antifragile_core.storage.keys import check_key
+
+from .extract import Extracted, extract
+from .resources import Resources
+
+log = logging.getLogger(__name__)
+
+_UNSAFE_FILENAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
+
+
+def activities(res: Resources) -> list[Callable[..., Any]]:
+    @PROCESS_DOCUMENT_UPLOAD.implement
+    async def process_document_upload(upload: DocumentUpload) -> ProcessedDocument:
+        return await process_upload(res, upload)
+
+    return [process_document_upload]
+
+
+def check_filename(filename: str) -> str:
+    """`filename` if it is a plain file name: no folders, no '..', no control or reserved characters."""
+    if filename in {".", ".."} or filename != filename.strip() or _UNSAFE_FILENAME.search(filename):
+        raise bad_input(
+            INVALID_INPUT,
+            f"file name {filename!r} is not a plain file name; use one without folders ('/', '\\'), '..', "
+            'control characters or any of <>:"|?*',
+        )
+    return filename
+
+
+async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDocument:
+    """Extract, store and record one upload; the same bytes again return the existing document."""
+    org = upload.organization_id
+    check_filename(upload.filename)
+    data = await _staged_bytes(res, upload)
+    content_hash = hashlib.sha256(data).hexdigest()
+
+    row = await _find(res.pool, org, content_hash)
+    text = await _stored_text(res, row["text_key"]) if row is not None else None
+    if row is None or text is None:
+        extracted = await asyncio.to_thread(extract, data, res.settings.max_document_bytes)
+        text = extracted.text
+        original_key = org_key(org, "documents", content_hash, "original")
+        text_key = org_key(org, "documents", content_hash, "text")
+        await res.store.put(original_key, data)
+        await res.store.put(text_key, text.encode())
+        row = await _insert(res.pool, upload, content_hash, len(data), extracted, original_key, text_key)
+    await _record_upload(res.pool, upload, row["id"])
+
+    duplicate = row["upload_key"] != upload.upload_key
+    log.info(
+        "document processed",
+        extra={"organization_id": org, "document_id": str(row["id"]), "duplicate": duplicate},
+    )
+    limit = res.settings.max_history_text_chars
+    return ProcessedDocument(
+        document_id=str(row["id"]),
+        organization_id=org,
+        filename=upload.filename,
+        content_hash=content_hash,
+        media_type=row["media_type"],
+        title=row["title"],
+        page_count=row["page_count"],
+        char_count=row["char_count"],
+        original_key=row["original_key"],
+        text_key=row["text_key"],
+        text_excerpt=text[:limit],
+        text_truncated=len(text) > limit,
+        duplicate=duplicate,
+    )
+
+
+async def _staged_bytes(res: Resources, upload: DocumentUpload) -> bytes:
+    """The staged file; it must live under its own organisation's prefix."""
+    try:
+        key = check_key(upload.upload_key)
+    except InvalidKey:
+        raise bad_input(
+            INVALID_INPUT, f"upload key {upload.upload_key!r} is not a valid object key"
+        ) from None
+    if not key.startswith(org_key(upload.organization_id) + "/"):
+        raise bad_input(
+            INVALID_INPUT,
+            f"upload key {key!r} is outside organisation {upload.organization_id!r}; stage the file under "
+            f"{org_key(upload.organization_id)}/",
+        )
+    try:
+        return await res.store.get(key)
+    except ObjectNotFound:
+        raise bad_input(NOT_FOUND, f"no staged upload at {key!r}; upload the file again") from None
+
+
+async def _stored_text(res: Resources, text_key: str) -> str | None:
+    """The stored text of a known document; None if it went missing (the upload then restores it)."""
+    try:
+        return (await res.store.get(text_key)).decode()
+    except ObjectNotFound:
+        return None
+
+
+async def _find(pool: asyncpg.Pool, org: str, content_hash: str) -> asyncpg.Record | None:
+    return await pool.fetchrow(
+        "SELECT * FROM documents WHERE organization_id = $1 AND content_hash = $2", org, content_hash
+    )
+
+
+async def _insert(
+    pool: asyncpg.Pool,
+    upload: DocumentUpload,
+    content_hash: str,
+    size: int,
+    extracted: Extracted,
+    original_key: str,
+    text_key: str,
+) -> asyncpg.Record:
+    """Insert the row unless a concurrent or earlier upload did; either way return the stored row."""
+    await pool.execute(
+        """
+        INSERT INTO documents (organization_id, content_hash, text_hash, filename, media_type, title,
+                               page_count, char_count, size_bytes, original_key, text_key, upload_key)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (organization_id, content_hash) DO NOTHING
+        """,
+        upload.organization_id,
+        content_hash,
+        extracted.text_hash,
+        upload.filename,
+        extracted.media_type,
+        extracted.title,
+        extracted.page_count,
+        len(extracted.text),
+        size,
+        original_key,
+        text_key,
+        upload.upload_key,
+    )
+    row = await _find(pool, upload.organization_id, content_hash)
+    if row is None:  # deleted by a cleanup between the two statements: a retry inserts it again
+        raise RuntimeError(f"document row {content_hash} vanished right after insert")
+    return row
+
+
+async def _record_upload(pool: asyncpg.Pool, upload: DocumentUpload, document_id: object) -> None:
+    await pool.execute(
+        """
+        INSERT INTO document_uploads (organization_id, upload_key, document_id, filename)
+        VALUES ($1, $2, $3, $4)
+        ON CONFLICT (organization_id, upload_key)
+        DO UPDATE SET document_id = EXCLUDED.document_id, filename = EXCLUDED.filename
+        """,
+        upload.organization_id,
+        upload.upload_key,
+        document_id,
+        upload.filename,
+    )
