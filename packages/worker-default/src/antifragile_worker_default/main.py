@@ -12,10 +12,10 @@ from antifragile_core.storage import open_store
 from antifragile_workflows.registry import ALL_WORKFLOWS
 from temporalio.worker import Worker
 
-from . import costs, db, documents, feedback, retrieval, training_jobs
+from . import costs, db, documents, feedback, readiness, retrieval, training_jobs
 from .resources import Resources
 
-ACTIVITY_MODULES = (documents, training_jobs, feedback, retrieval, costs)
+ACTIVITY_MODULES = (documents, readiness, training_jobs, feedback, retrieval, costs)
 
 """Each module exposes `activities(resources)`; together they implement default-queue's contracts."""
 
