@@ -18,7 +18,13 @@ from antifragile_core.contracts.documents import (
     DocumentText,
 )
 from antifragile_core.contracts.usage import TokenUsage
-from antifragile_core.errors import INVALID_INPUT, LLM_NOT_CONFIGURED, LLM_REQUEST_REJECTED, NOT_FOUND
+from antifragile_core.errors import (
+    EMPTY_DOCUMENT,
+    INVALID_INPUT,
+    LLM_NOT_CONFIGURED,
+    LLM_REQUEST_REJECTED,
+    NOT_FOUND,
+)
 from antifragile_core.queues import OPENAI_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store
@@ -102,8 +108,9 @@ async def run_activity(client: Client, settings: Settings, contract_name: str, d
     return CONTRACTS[contract_name].output.model_validate(result)
 
 
-def server_usage(server: ServerScope) -> TokenUsage:
-    answered = [r.response["usage"] for r in server.completions if r.response]
+def usage_of(requests: list[RecordedRequest]) -> TokenUsage:
+    """What the server reported spending on these requests."""
+    answered = [r.response["usage"] for r in requests if r.response]
     return TokenUsage(
         requests=len(answered),
         input_tokens=sum(u["prompt_tokens"] for u in answered),
@@ -162,7 +169,7 @@ async def test_summary_and_analysis_are_the_models_structured_answers(
     assert answer_of(second) == analysis.model_dump(
         include={"topics", "risks", "opportunities", "sentiment", "confidence"}
     )
-    assert summary.usage + analysis.usage == server_usage(openai_server)
+    assert summary.usage + analysis.usage == usage_of(openai_server.completions)
     assert summary.usage.requests == analysis.usage.requests == 1
 
 
@@ -190,7 +197,7 @@ async def test_long_document_is_read_in_parts_and_merged_by_the_model(
     for read in reads:
         assert json.dumps(answer_of(read), separators=(",", ":")) in merge_input
     assert answer_of(merge)["summary"] == summary.summary
-    assert summary.usage == server_usage(openai_server)
+    assert summary.usage == usage_of(openai_server.completions)
     assert summary.usage.requests == summary.chunks + 1
 
 
@@ -225,7 +232,22 @@ async def test_rate_limit_waits_for_retry_after_then_succeeds(
     limited, answered = openai_server.requests
     assert (limited.status, answered.status) == (429, 200)
     assert answered.received_at - limited.received_at >= 3.0
-    assert summary.summary and summary.usage == server_usage(openai_server)
+    assert summary.summary and summary.usage == usage_of(openai_server.completions)
+
+
+async def test_an_answer_that_does_not_fit_the_schema_is_asked_again(
+    temporal_client: Client, llm_settings: Settings, openai_server: ServerScope, org_id: str
+) -> None:
+    openai_server.script_faults(200)
+    async with openai_worker(temporal_client, llm_settings) as res:
+        doc = await stage_text(res, org_id, STRATEGY)
+        analysis = await run_activity(temporal_client, llm_settings, "analyze_document_content", doc)
+
+    cut_off, answered = openai_server.completions
+    with pytest.raises(json.JSONDecodeError):
+        answer_of(cut_off)
+    assert answer_of(answered)["topics"] == analysis.topics
+    assert analysis.usage == usage_of([answered])  # the cut-off attempt failed; this one answered
 
 
 async def test_bad_request_fails_at_once_without_retry(
@@ -253,7 +275,7 @@ async def test_no_llm_configured_fails_plainly(
     assert "OPENAI_API_KEY" in error.message and "OPENAI_BASE_URL" in error.message
 
 
-async def test_text_outside_the_organisation_or_missing_is_rejected(
+async def test_foreign_missing_or_empty_text_is_rejected_before_any_model_call(
     temporal_client: Client, llm_settings: Settings, openai_server: ServerScope, org_id: str
 ) -> None:
     async with openai_worker(temporal_client, llm_settings) as res:
@@ -262,7 +284,10 @@ async def test_text_outside_the_organisation_or_missing_is_rejected(
         missing = doc.model_copy(update={"text_key": org_key("other-org", "documents", "nothing.txt")})
         outside = await failure_of(temporal_client, llm_settings, "generate_document_summary", foreign)
         absent = await failure_of(temporal_client, llm_settings, "generate_document_summary", missing)
+        blank = await stage_text(res, org_id, " \n\t\n")
+        empty = await failure_of(temporal_client, llm_settings, "analyze_document_content", blank)
 
     assert (outside.type, outside.non_retryable) == (INVALID_INPUT, True)
     assert (absent.type, absent.non_retryable) == (NOT_FOUND, True)
+    assert (empty.type, empty.non_retryable) == (EMPTY_DOCUMENT, True)
     assert openai_server.requests == []

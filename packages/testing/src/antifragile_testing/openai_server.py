@@ -30,7 +30,8 @@ def count_tokens(text: str) -> int:
 
 @dataclass(frozen=True)
 class Fault:
-    """One scripted failure: the HTTP status to answer, and an optional Retry-After in seconds."""
+    """One scripted failure: the HTTP status to answer, and an optional Retry-After in seconds.
+    Status 200 is a malformed answer: a completion whose content is cut off mid-JSON."""
 
     status: int
     retry_after: float | None = None
@@ -75,7 +76,8 @@ class ServerScope:
         message: str = "scripted fault",
     ) -> None:
         """Answer `count` chat requests with `status` (and Retry-After when given), once `after`
-        further requests have been answered normally; scripts queue up behind earlier ones."""
+        further requests have been answered normally; scripts queue up behind earlier ones.
+        `status=200` answers with content that does not parse, as a cut-off model would."""
         with self._lock:
             self._faults.extend([None] * after)
             self._faults.extend(Fault(status, retry_after, message) for _ in range(count))
@@ -184,7 +186,7 @@ def _handler_for(server: OpenAICompatibleServer) -> type[BaseHTTPRequestHandler]
 
 def _answer(body: dict[str, Any], fault: Fault | None) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Status, JSON body and extra headers for one chat-completion request."""
-    if fault is not None:
+    if fault is not None and fault.status != 200:
         headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
         return fault.status, _error(fault.message, f"http_{fault.status}"), headers
     messages = body.get("messages")
@@ -200,6 +202,8 @@ def _answer(body: dict[str, Any], fault: Fault | None) -> tuple[int, dict[str, A
     if response_format.get("type") == "json_schema":
         schema = response_format["json_schema"]["schema"]
         content = json.dumps(instance_for(schema, words))
+        if fault is not None:
+            content = content[: len(content) // 2]
     else:
         content = words.take(12)
     prompt_tokens, completion_tokens = count_tokens(prompt), count_tokens(content)

@@ -152,7 +152,9 @@ class LLM:
             ) from None
         except (ModelBehaviorError, MaxTurnsExceeded) as exc:
             raise ApplicationError(
-                f"the model's answer did not fit {output_type.__name__}: {exc}", type=LLM_INVALID_OUTPUT
+                # Not `exc` itself: its text quotes the answer, which quotes the document.
+                f"the model's answer did not fit {output_type.__name__} ({type(exc).__name__})",
+                type=LLM_INVALID_OUTPUT,
             ) from None
         usage = result.context_wrapper.usage
         return result.final_output_as(output_type, raise_if_incorrect_type=True), TokenUsage(
