@@ -1,0 +1,394 @@
+"""Research, catchball and wisdom end to end: workflows on a real default-queue worker, activities on a
+real worker-openai metered against PostgreSQL, answers from the local OpenAI-compatible server."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from antifragile_core.contracts.collective import Passage
+from antifragile_core.contracts.costs import CostQuery
+from antifragile_core.contracts.documents import DocumentUpload
+from antifragile_core.contracts.usage import TokenUsage
+from antifragile_core.errors import BUDGET_EXCEEDED
+from antifragile_core.queues import DEFAULT_QUEUE
+from antifragile_core.settings import Settings
+from antifragile_core.storage import open_store, org_key
+from antifragile_testing.openai_server import RecordedRequest, ServerScope
+from antifragile_worker_default import db
+from antifragile_worker_default.documents import process_upload
+from antifragile_worker_default.main import create_worker as default_worker
+from antifragile_worker_default.resources import Resources as DefaultResources
+from antifragile_worker_openai.budget import BillingScope, Ledger, Meter, Reservation, price
+from antifragile_worker_openai.llm import LLM, LLM_INVALID_OUTPUT
+from antifragile_worker_openai.main import create_worker as openai_worker
+from antifragile_worker_openai.ratelimit import TokenBucket
+from antifragile_worker_openai.research import citations_from
+from antifragile_worker_openai.resources import Resources as OpenAIResources
+from antifragile_worker_openai.wisdom import attributed, synthesis_type
+from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
+from antifragile_workflows.costs import OrganizationCostsWorkflow
+from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
+from antifragile_workflows.wisdom import ContributionIn, WisdomRound, WisdomWorkflow
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+MODEL, ECONOMY = "local-schema-model", "local-economy"
+PRICES = {
+    MODEL: {"input_per_million": 2.0, "output_per_million": 8.0},
+    ECONOMY: {"input_per_million": 0.1, "output_per_million": 0.4},
+}
+PLAN = (
+    "Cold-chain expansion\n\nNorthwind will open three refrigerated depots in the Baltic states by 2027.\n\n"
+    "Risks\n\nA shortage of certified drivers is the main risk to the cold-chain expansion."
+)
+RIVAL = "Zephyrine secret plan\n\nThe main risk to our cold-chain expansion is Zephyrine's pricing."
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """The session's PostgreSQL migrated by worker-default, the owner of the schema."""
+    pool = await db.connect(postgres_dsn)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def llm_settings(
+    make_settings: Callable[..., Settings], openai_server: ServerScope
+) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values = {
+            "openai_base_url": openai_server.base_url,
+            "openai_model": MODEL,
+            "llm_prices": PRICES,
+            "llm_max_output_tokens": 1_000,
+        }
+        return make_settings(**(values | overrides))
+
+    return make
+
+
+@asynccontextmanager
+async def fleet(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[DefaultResources]:
+    """worker-default (all workflows) and a metered worker-openai, as their `serve` builds them."""
+    async with open_store(settings) as store:
+        res = DefaultResources(settings=settings, pool=pool, store=store, client=client)
+        llm = replace(LLM.from_settings(settings), meter=Meter(Ledger(pool, settings)))
+        llm_res = OpenAIResources(settings=settings, store=store, llm=llm)
+        async with default_worker(res), openai_worker(client, llm_res):
+            yield res
+
+
+async def add_document(res: DefaultResources, org: str, filename: str, text: str) -> str:
+    key = org_key(org, "uploads", uuid.uuid4().hex)
+    await res.store.put(key, text.encode())
+    upload = DocumentUpload(organization_id=org, filename=filename, upload_key=key)
+    return (await process_upload(res, upload)).document_id
+
+
+def allowed(schema: dict[str, Any]) -> list[str]:
+    """An enum's values; pydantic writes a one-value Literal as `const`."""
+    return schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else []
+
+
+def enum_of(request: RecordedRequest, field: str) -> list[str]:
+    """The allowed values the request's output schema gives `field`, wherever it sits."""
+    found: list[list[str]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            prop = node.get("properties", {}).get(field)
+            if prop is not None:
+                found.append(allowed(prop.get("items", prop)))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(request.body["response_format"]["json_schema"]["schema"])
+    assert found and found[0], f"no enum for {field}"
+    return found[0]
+
+
+def usage_of(requests: list[RecordedRequest]) -> TokenUsage:
+    answered = [r.response["usage"] for r in requests if r.response]
+    return TokenUsage(
+        requests=len(answered),
+        input_tokens=sum(u["prompt_tokens"] for u in answered),
+        output_tokens=sum(u["completion_tokens"] for u in answered),
+    )
+
+
+def workflow_id(kind: str) -> str:
+    return f"{kind}-{uuid.uuid4().hex}"
+
+
+async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    for _ in range(100):
+        turn = await handle.query(CatchballWorkflow.whose_turn)
+        if turn is not None and turn.name == name:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never {name}'s turn")
+
+
+async def test_research_cites_only_the_asking_organisations_passages_and_records_its_cost(
+    temporal_client: Client,
+    llm_settings: Callable[..., Settings],
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+) -> None:
+    settings = llm_settings()
+    async with fleet(temporal_client, settings, db_pool) as res:
+        mine = await add_document(res, org_id, "plan.md", PLAN)
+        await add_document(res, f"{org_id}-rival", "rival.md", RIVAL)
+        answer = await temporal_client.execute_workflow(
+            ResearchWorkflow.run,
+            ResearchQuestion(organization_id=org_id, question="What is the main risk to the expansion?"),
+            id=workflow_id("research"),
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+        report = await temporal_client.execute_workflow(
+            OrganizationCostsWorkflow.run,
+            CostQuery(organization_id=org_id),
+            id=workflow_id("costs"),
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+
+    [request] = openai_server.completions
+    assert "Zephyrine" not in request.text_of("user") and "refrigerated depots" in request.text_of("user")
+    supplied = enum_of(request, "passage_id")
+    assert supplied and all(p.startswith(f"{mine}#") for p in supplied)
+    assert answer.citations and answer.dropped_citations == 0
+    assert {c.document_id for c in answer.citations} == {mine}
+    assert {c.passage_id for c in answer.citations} <= set(supplied)
+    assert answer.model == MODEL and answer.usage == usage_of([request])
+
+    [row] = await db_pool.fetch("SELECT * FROM llm_costs WHERE organization_id = $1", org_id)
+    assert (row["status"], row["activity"], row["model"]) == ("settled", "perform_simple_research", MODEL)
+    assert (row["input_tokens"], row["output_tokens"]) == (
+        answer.usage.input_tokens,
+        answer.usage.output_tokens,
+    )
+    expected = (Decimal(2) * answer.usage.input_tokens + Decimal(8) * answer.usage.output_tokens) / 1_000_000
+    assert row["cost_usd"] == expected and row["reserved_usd"] >= expected
+    [line] = report.lines
+    assert (line.activity, line.model, line.calls) == ("perform_simple_research", MODEL, 1)
+    assert report.spent_usd == pytest.approx(float(expected)) and report.reserved_usd == 0
+
+
+async def test_wisdom_round_reaches_quorum_and_attributes_every_point(
+    temporal_client: Client,
+    llm_settings: Callable[..., Settings],
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+) -> None:
+    settings = llm_settings()
+    async with fleet(temporal_client, settings, db_pool):
+        handle = await temporal_client.start_workflow(
+            WisdomWorkflow.run,
+            WisdomRound(
+                organization_id=org_id, question="Where should we grow?", quorum=3, deadline_seconds=3600
+            ),
+            id=workflow_id("wisdom"),
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+        voices = {
+            "ana": "Grow in the Baltics first.",
+            "ben": "Fix driver shortages first.",
+            "cy": "Baltics, slowly.",
+        }
+        accepted = []
+        for author, text in voices.items():
+            accepted.append(
+                await handle.execute_update(
+                    WisdomWorkflow.contribute, ContributionIn(author=author, text=text)
+                )
+            )
+            if author == "ana":
+                with pytest.raises(WorkflowUpdateFailedError):
+                    await handle.execute_update(
+                        WisdomWorkflow.contribute, ContributionIn(author="ana", text="Again")
+                    )
+        outcome = await handle.result()
+
+    ids = [c.contribution_id for c in accepted]
+    assert ids == ["c1", "c2", "c3"] and outcome.quorum_reached and outcome.contributions == accepted
+    [request] = openai_server.completions
+    assert sorted(enum_of(request, "contribution_ids")) == ids
+    synthesis = outcome.synthesis
+    assert synthesis is not None and synthesis.themes and synthesis.model == MODEL
+    points = [*synthesis.themes, *synthesis.consensus, *synthesis.dissent, synthesis.recommendation]
+    assert all(p.contribution_ids and set(p.contribution_ids) <= set(ids) for p in points)
+    assert synthesis.usage == usage_of([request])
+
+
+async def test_budget_switches_to_the_economy_model_then_refuses(
+    temporal_client: Client,
+    llm_settings: Callable[..., Settings],
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+) -> None:
+    settings = llm_settings(llm_budget_usd=1.0, llm_budget_switch_fraction=0.8, openai_model_economy=ECONOMY)
+
+    async def spend(usd: str) -> None:
+        await db_pool.execute(
+            "INSERT INTO llm_costs (organization_id, activity, model, status, reserved_usd, cost_usd)"
+            " VALUES ($1, 'earlier', $2, 'settled', $3, $3)",
+            org_id,
+            MODEL,
+            Decimal(usd),
+        )
+
+    async def one_round() -> Any:
+        handle = await temporal_client.start_workflow(
+            WisdomWorkflow.run,
+            WisdomRound(organization_id=org_id, question="Grow where?", quorum=1, deadline_seconds=600),
+            id=workflow_id("wisdom"),
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+        await handle.execute_update(
+            WisdomWorkflow.contribute, ContributionIn(author="ana", text="The Baltics.")
+        )
+        return await handle.result()
+
+    async with fleet(temporal_client, settings, db_pool):
+        first = await one_round()
+        await spend("0.9")
+        second = await one_round()
+        await spend("0.0999")
+        with pytest.raises(WorkflowFailureError) as refused:
+            await one_round()
+
+    assert first.synthesis.model == MODEL and second.synthesis.model == ECONOMY
+    assert [r.body["model"] for r in openai_server.completions] == [MODEL, ECONOMY]
+    activity_error = refused.value.cause
+    assert isinstance(activity_error, ActivityError) and isinstance(activity_error.cause, ApplicationError)
+    assert activity_error.cause.type == BUDGET_EXCEEDED and activity_error.cause.non_retryable
+    statuses = await db_pool.fetch(
+        "SELECT model, status FROM llm_costs WHERE organization_id = $1 AND activity = 'synthesize_wisdom'"
+        " ORDER BY id",
+        org_id,
+    )
+    assert [(r["model"], r["status"]) for r in statuses] == [(MODEL, "settled"), (ECONOMY, "settled")]
+
+
+async def test_concurrent_reservations_never_overrun_the_budget(
+    make_settings: Callable[..., Settings], db_pool: asyncpg.Pool, org_id: str
+) -> None:
+    prices = {"m": {"input_per_million": 1.0, "output_per_million": 1.0}}
+    settings = make_settings(llm_prices=prices, llm_max_output_tokens=1_000, llm_budget_usd=0.01)
+    ledger = Ledger(db_pool, settings)
+    scope = BillingScope(org_id, "test")
+    # Each reservation is (2000 + 1000) tokens at $1/M = $0.003: three fit in $0.01, a fourth does not.
+    results = await asyncio.gather(
+        *(ledger.reserve(scope, "m", 2_000) for _ in range(10)), return_exceptions=True
+    )
+    kept = [r for r in results if isinstance(r, Reservation)]
+    refused = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(kept) == 3 and len(refused) == 7
+    assert all(r.type == BUDGET_EXCEEDED and r.non_retryable for r in refused)
+
+    await ledger.settle(kept[0], TokenUsage(requests=1, input_tokens=100, output_tokens=100))
+    await ledger.release(kept[1])
+    assert isinstance(await ledger.reserve(scope, "m", 2_000), Reservation)  # freed room is reusable
+    assert price(settings, "m", 100, 100) == Decimal("0.0002")
+
+
+def test_an_unpriced_model_is_refused(make_settings: Callable[..., Settings]) -> None:
+    with pytest.raises(ApplicationError) as refused:
+        price(make_settings(llm_prices={}), "mystery", 1, 1)
+    assert refused.value.non_retryable and "LLM_PRICES" in refused.value.message
+
+
+async def test_token_bucket_waits_for_the_minutes_budget() -> None:
+    bucket = TokenBucket(per_minute=6_000)  # 100 tokens a second
+    assert await bucket.acquire(6_000) == 0.0
+    waited = await bucket.acquire(50)
+    assert 0.4 < waited < 1.0
+
+
+def test_invented_citations_and_attributions_are_dropped() -> None:
+    passage = Passage(passage_id="d1#0", document_id="d1", filename="plan.md", text="Depots in Riga.")
+    draft = synthesis_type(
+        ["c1"]
+    ).model_construct  # the real schema forbids unknown ids; check the filter too
+
+    class Cited:
+        def __init__(self, passage_id: str) -> None:
+            self.passage_id, self.quote = passage_id, "Depots"
+
+    citations, dropped = citations_from([Cited("d1#0"), Cited("d9#9"), Cited("d1#0")], [passage])
+    assert [c.passage_id for c in citations] == ["d1#0"] and dropped == 1
+
+    point = {"point": "p", "contribution_ids": ["c1", "c7"]}
+    theme = {"title": "t", "summary": "s", "contribution_ids": ["c7"]}
+    synthesis = synthesis_type(["c1", "c7"]).model_validate(
+        {"themes": [theme], "consensus": [point], "dissent": [], "recommendation": point, "confidence": 0.5}
+    )
+    kept = attributed(synthesis, {"c1"})
+    assert kept["themes"] == [] and kept["consensus"][0].contribution_ids == ["c1"]
+    with pytest.raises(ApplicationError) as invalid:
+        attributed(synthesis, {"c2"})
+    assert invalid.value.type == LLM_INVALID_OUTPUT and not invalid.value.non_retryable
+
+
+async def test_catchball_drafts_the_answer_of_a_participant_who_times_out(
+    time_skipping_env: WorkflowEnvironment,
+    llm_settings: Callable[..., Settings],
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+) -> None:
+    client = time_skipping_env.client
+    settings = llm_settings()
+    session = CatchballSession(
+        organization_id=org_id,
+        statement="Become the leading cold-chain operator in the Baltics by 2027.",
+        participants=[Participant(name="alice", level="board"), Participant(name="bob", level="operations")],
+        max_rounds=1,
+        answer_timeout_seconds=24 * 3600,
+    )
+    async with fleet(client, settings, db_pool):
+        handle = await client.start_workflow(
+            CatchballWorkflow.run,
+            session,
+            id=workflow_id("catchball"),
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+        await wait_for_turn(handle, "alice")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                CatchballWorkflow.answer, CatchballAnswer(participant="bob", agree=True)
+            )
+        alice = await handle.execute_update(
+            CatchballWorkflow.answer, CatchballAnswer(participant="alice", feedback="Name the three markets.")
+        )
+        assert (await handle.query(CatchballWorkflow.whose_turn)) == Participant(
+            name="bob", level="operations"
+        )
+        outcome = await handle.result()  # time skips past bob's day-long deadline
+
+    assert alice.turn.feedback == "Name the three markets." and not alice.turn.ai_drafted
+    assert [r.turn.participant for r in outcome.turns] == ["alice", "bob"]
+    bob = outcome.turns[1]
+    assert bob.turn.ai_drafted and bob.refinement is not None
+    assert bob.turn.feedback == bob.refinement.drafted_feedback and bob.turn.feedback
+    assert bob.statement_before == alice.statement_after == alice.refinement.refined_statement
+    assert outcome.statement == bob.statement_after and outcome.rounds == 1 and not outcome.agreed
+    first, second = openai_server.completions
+    assert "drafted_feedback" not in str(first.body["response_format"])
+    assert "drafted_feedback" in second.body["response_format"]["json_schema"]["schema"]["required"]
+    assert "Name the three markets." in second.text_of("user")
