@@ -1,0 +1,104 @@
+"""cleanup_old_data: remove data older than its kind's retention, per organisation or for all of them.
+
+Objects are classified by their key under `orgs/<org>/` and aged by modified time; findings are aged by
+when they were first seen. A dry run selects exactly what a real run would delete and only counts it.
+Keys of other kinds (adapters, datasets, ...) are never touched. A deleted finding may be reported as new
+again if its source still lists it, so findings should be kept longer than feeds keep their entries.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from antifragile_core.contracts.operations import (
+    CLEANUP_OLD_DATA,
+    CleanupCount,
+    CleanupReport,
+    CleanupRequest,
+    DataKind,
+)
+from antifragile_core.storage import ObjectInfo, ObjectStore, org_key
+from temporalio import activity
+
+from .resources import Resources
+
+HEARTBEAT_EVERY = 100
+
+
+def kind_of(key: str) -> DataKind | None:
+    """The kind of an organisation's object, from the layout the document and training steps write."""
+    parts = key.split("/")[2:]  # past "orgs/<org>"
+    if not parts:
+        return None
+    if parts[0] == "uploads":
+        return DataKind.ORIGINALS
+    if parts[0] == "documents" and len(parts) == 3:
+        if parts[2].startswith("original"):
+            return DataKind.ORIGINALS
+        if parts[2].startswith("text"):
+            return DataKind.EXTRACTED_TEXT
+    if parts[0] == "reports":
+        return DataKind.REPORTS
+    if "checkpoints" in parts:
+        return DataKind.CHECKPOINTS
+    return None
+
+
+async def expired_objects(
+    store: ObjectStore, organization_id: str | None, cutoffs: dict[DataKind, datetime]
+) -> dict[DataKind, list[ObjectInfo]]:
+    prefix = org_key(organization_id) + "/" if organization_id else "orgs/"
+    expired: dict[DataKind, list[ObjectInfo]] = {kind: [] for kind in cutoffs if kind != DataKind.FINDINGS}
+    for info in await store.list_objects(prefix):
+        kind = kind_of(info.key)
+        if kind in expired and info.modified < cutoffs[kind]:
+            expired[kind].append(info)
+    return expired
+
+
+async def expired_findings(
+    pool: asyncpg.Pool, organization_id: str | None, cutoff: datetime, dry_run: bool
+) -> CleanupCount:
+    """Count (dry run) or delete findings first seen before `cutoff`; bytes are the rows' stored size."""
+    selection = (
+        "FROM competitor_findings f WHERE f.first_seen < $1 AND ($2::text IS NULL OR organization_id = $2)"
+    )
+    if dry_run:
+        sql = f"SELECT count(*) AS n, coalesce(sum(pg_column_size(f.*)), 0) AS size {selection}"
+    else:
+        sql = (
+            f"WITH gone AS (DELETE {selection} RETURNING pg_column_size(f.*) AS size)"
+            " SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM gone"
+        )
+    row = await pool.fetchrow(sql, cutoff, organization_id)
+    return CleanupCount(kind=DataKind.FINDINGS, items=row["n"], bytes=int(row["size"]))
+
+
+def activities(res: Resources) -> list[Callable[..., Any]]:
+    @CLEANUP_OLD_DATA.implement
+    async def cleanup_old_data(req: CleanupRequest) -> CleanupReport:
+        now = datetime.now(UTC)
+        cutoffs = {kind: now - timedelta(days=days) for kind, days in req.retention_days.items()}
+        counts = []
+        expired = await expired_objects(res.store, req.organization_id, cutoffs)
+        deleted = 0
+        for kind, infos in expired.items():
+            if not req.dry_run:
+                for info in infos:
+                    await res.store.delete(info.key)
+                    deleted += 1
+                    if deleted % HEARTBEAT_EVERY == 0:
+                        activity.heartbeat(deleted)
+            counts.append(CleanupCount(kind=kind, items=len(infos), bytes=sum(i.size for i in infos)))
+        if DataKind.FINDINGS in cutoffs:
+            counts.append(
+                await expired_findings(res.pool, req.organization_id, cutoffs[DataKind.FINDINGS], req.dry_run)
+            )
+        activity.logger.info(
+            "cleanup done",
+            extra={"dry_run": req.dry_run, "items": sum(c.items for c in counts), "org": req.organization_id},
+        )
+        return CleanupReport(dry_run=req.dry_run, counts=counts)
+
+    return [cleanup_old_data]
