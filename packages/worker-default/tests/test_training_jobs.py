@@ -7,10 +7,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from antifragile_cli.main import parser
+from antifragile_cli.training import progress_line
 from antifragile_core.contracts.base import ActivityContract
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.training import (
@@ -297,3 +299,47 @@ async def test_feedback_is_stored_once_and_improvement_starts_from_the_adapter(
         {"prompt": "Where?", "completion": "In the north."},
         {"prompt": "Where?", "completion": "Two depots."},
     ]
+
+
+async def test_cli_submits_watches_lists_and_takes_feedback(
+    fleet: Fleet, org_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await add_document(fleet.res.store, fleet.res, org_id)
+
+    async def cli(*argv: str) -> int:
+        args = parser().parse_args(["train", *argv])
+        return await args.handler(args, fleet.res.settings)
+
+    assert await cli("submit", "--org", org_id, "--request-id", "cli", "--prompt", "Where?", "--watch") == 0
+    out = capsys.readouterr().out
+    job_id = out.split()[1]
+    assert f"job {job_id} submitted: queued" in out
+    assert f"job {job_id}  succeeded" in out
+    assert "held-out perplexity: base 40.00, tuned 20.00" in out
+
+    assert await cli("history", "--org", org_id) == 0
+    assert f"{job_id}  succeeded" in capsys.readouterr().out
+    feedback = ("feedback", job_id, "--org", org_id, "--prompt", "Where?", "--feedback-id", "f")
+    assert await cli(*feedback, "--response", "North.", "--rating", "5") == 0
+    assert await cli(*feedback, "--response", "North.", "--rating", "5") == 0
+    assert capsys.readouterr().out.splitlines() == ["feedback f stored", "feedback f was stored before"]
+
+    assert await cli("submit", "--org", org_id, "--preset", "gpt-9") == 1
+    assert capsys.readouterr().err.startswith("error: InvalidInput: unknown base model 'gpt-9'")
+
+
+def test_progress_line_draws_a_bar_with_the_figures() -> None:
+    job = TrainingJob(
+        job_id="job-1",
+        organization_id="org",
+        request_id="r",
+        base_model="smoke",
+        status=JobStatus.RUNNING,
+        progress=TrainingProgress(
+            step=42, total_steps=100, loss=2.3141, tokens_per_second=1234, eta_seconds=192
+        ),
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
+    )
+    bar = "#" * 13 + "." * 17
+    assert progress_line(job) == f"[{bar}] 42/100  loss 2.314  1,234 tok/s  ETA 3m12s  running"

@@ -9,9 +9,10 @@ from typing import Any
 from antifragile_core.logs import configure_logging
 from antifragile_core.settings import Settings
 
-from . import demo, stack
+from . import demo, stack, training
 
-COMMAND_MODULES = (stack, demo)
+COMMAND_MODULES = (stack, demo, training)
+
 """Each module exposes `register(subparsers)`; a subcommand's handler is `args.handler(args, settings)`."""
 
 
