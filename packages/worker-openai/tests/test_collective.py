@@ -2,7 +2,9 @@
 real worker-openai metered against PostgreSQL, answers from the local OpenAI-compatible server."""
 
 import asyncio
+import re
 import uuid
+from argparse import Namespace
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -12,6 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
+from antifragile_cli import collective
 from antifragile_core.contracts.collective import Passage
 from antifragile_core.contracts.costs import CostQuery
 from antifragile_core.contracts.documents import DocumentUpload
@@ -322,9 +325,6 @@ async def test_token_bucket_waits_for_the_minutes_budget() -> None:
 
 def test_invented_citations_and_attributions_are_dropped() -> None:
     passage = Passage(passage_id="d1#0", document_id="d1", filename="plan.md", text="Depots in Riga.")
-    draft = synthesis_type(
-        ["c1"]
-    ).model_construct  # the real schema forbids unknown ids; check the filter too
 
     class Cited:
         def __init__(self, passage_id: str) -> None:
@@ -392,3 +392,45 @@ async def test_catchball_drafts_the_answer_of_a_participant_who_times_out(
     assert "drafted_feedback" not in str(first.body["response_format"])
     assert "drafted_feedback" in second.body["response_format"]["json_schema"]["schema"]["required"]
     assert "Name the three markets." in second.text_of("user")
+
+
+async def test_cli_runs_a_catchball_and_a_wisdom_round_from_typed_answers_and_shows_costs(
+    temporal_client: Client,
+    llm_settings: Callable[..., Settings],
+    db_pool: asyncpg.Pool,
+    org_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = llm_settings()
+    typed = iter(
+        [
+            "Add a date.",  # catchball round 1: alice asks for a change, bob agrees (Enter)
+            "",
+            "",  # round 2: both agree
+            "",
+            "ana: Grow in the Baltics.",  # wisdom
+            "no colon here",
+            "ben: Fix the driver shortage first.",
+        ]
+    )
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed, ""))
+    catchball = Namespace(
+        org=org_id,
+        statement="Lead Baltic cold chain.",
+        participant=["alice:board", "bob:ops"],
+        rounds=3,
+        answer_minutes=5,
+    )
+    wisdom = Namespace(org=org_id, question="Where should we grow?", quorum=2, deadline_minutes=5)
+    async with fleet(temporal_client, settings, db_pool):
+        assert await collective.run_catchball(catchball, settings) == 0
+        assert await collective.run_wisdom(wisdom, settings) == 0
+        assert await collective.show_costs(Namespace(org=org_id, since=None), settings) == 0
+
+    out = capsys.readouterr().out
+    assert "AGREED after 2 round(s)" in out and "feedback: Add a date." in out
+    assert "recorded as c1" in out and "write it as 'name: answer'" in out and "recorded as c2" in out
+    assert "recommendation:" in out and "quorum reached" in out
+    assert re.search(r"run_catchball\s+local-schema-model\s+1 ", out)
+    assert re.search(r"synthesize_wisdom\s+local-schema-model\s+1 ", out)

@@ -9,9 +9,9 @@ from typing import Any
 from antifragile_core.logs import configure_logging
 from antifragile_core.settings import Settings
 
-from . import demo, stack, training
+from . import collective, demo, stack, training
 
-COMMAND_MODULES = (stack, demo, training)
+COMMAND_MODULES = (stack, demo, training, collective)
 
 """Each module exposes `register(subparsers)`; a subcommand's handler is `args.handler(args, settings)`."""
 
