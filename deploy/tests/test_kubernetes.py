@@ -1,0 +1,141 @@
+"""The kustomize overlay renders, validates against Kubernetes' schemas, and wires the fleet together."""
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE, OPENAI_QUEUE
+from antifragile_core.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[1]
+KUBERNETES_VERSION = "1.31.0"
+WORKERS = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE, "worker-ml": ML_QUEUE}
+SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
+NON_SETTINGS_ENV = {"HF_HOME"}  # read by Hugging Face libraries in the ML worker, not by Settings
+CREDENTIAL_KEYS = {"POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+"""Keys of the antifragile-credentials Secret that the README tells operators to create."""
+
+
+def render(tool: Callable[[str], str], kustomization: str) -> str:
+    result = subprocess.run(
+        [tool("kubectl"), "kustomize", str(DEPLOY / "k8s" / kustomization)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def manifests(tool: Callable[[str], str]) -> str:
+    return render(tool, "overlays/production")
+
+
+@pytest.fixture(scope="module")
+def resources(manifests: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(doc["kind"], doc["metadata"]["name"]): doc for doc in yaml.safe_load_all(manifests)}
+
+
+@pytest.mark.parametrize("kustomization", ["base", "overlays/production"])
+def test_manifests_pass_kubernetes_validate_strictly(tool: Callable[[str], str], kustomization: str) -> None:
+    result = subprocess.run(
+        [tool("kubernetes-validate"), "-k", KUBERNETES_VERSION, "--strict", "--quiet", "-"],
+        input=render(tool, kustomization),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Only KEDA's custom resource is outside the Kubernetes schemas; it is checked field by field below.
+    unknown = [line for line in result.stdout.splitlines() if "Couldn't find schema" in line]
+    assert all("kind ScaledObject" in line for line in unknown), unknown
+
+
+def settings_configmap(resources: dict[tuple[str, str], dict[str, Any]]) -> dict[str, str]:
+    [configmap] = [doc for (kind, _), doc in resources.items() if kind == "ConfigMap"]
+    return configmap["data"]
+
+
+def container(resources: dict[tuple[str, str], dict[str, Any]], worker: str) -> dict[str, Any]:
+    [worker_container] = resources["Deployment", worker]["spec"]["template"]["spec"]["containers"]
+    return worker_container
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_deployment_drains_within_its_grace_and_probes_the_health_endpoints(
+    resources: dict[tuple[str, str], dict[str, Any]], worker: str
+) -> None:
+    pod = resources["Deployment", worker]["spec"]["template"]
+    spec = container(resources, worker)
+    env = {item["name"]: item for item in spec["env"]}
+    graceful = float(env["GRACEFUL_SHUTDOWN_SECONDS"]["value"])
+    assert pod["spec"]["terminationGracePeriodSeconds"] > graceful + 10
+    health_port = int(settings_configmap(resources)["HEALTH_PORT"])
+    ports = {port["name"]: port["containerPort"] for port in spec["ports"]}
+    assert ports["health"] == health_port
+    assert ports["metrics"] == int(settings_configmap(resources)["METRICS_PORT"])
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(ports["metrics"])
+    assert spec["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "health"}
+    assert spec["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "health"}
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert spec["image"] == f"antifragile/{worker}:0.1.0"
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_environment_names_are_settings_and_only_openai_sees_the_key(
+    resources: dict[tuple[str, str], dict[str, Any]], worker: str
+) -> None:
+    spec = container(resources, worker)
+    names = set(settings_configmap(resources)) | {item["name"] for item in spec["env"]} | CREDENTIAL_KEYS
+    assert names - NON_SETTINGS_ENV <= SETTINGS_ENV, names - NON_SETTINGS_ENV - SETTINGS_ENV
+    keys = [item for item in spec["env"] if item["name"] == "OPENAI_API_KEY"]
+    if worker == "worker-openai":
+        assert keys == [
+            {
+                "name": "OPENAI_API_KEY",
+                "valueFrom": {"secretKeyRef": {"name": "antifragile-openai", "key": "api-key"}},
+            }
+        ]
+    else:
+        assert keys == []
+
+
+def test_only_the_ml_worker_claims_a_gpu(resources: dict[tuple[str, str], dict[str, Any]]) -> None:
+    for worker in WORKERS:
+        limits = container(resources, worker)["resources"]["limits"]
+        assert limits.get("nvidia.com/gpu") == ("1" if worker == "worker-ml" else None)
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_scaled_object_scales_the_deployment_on_its_queues_activity_backlog(
+    resources: dict[tuple[str, str], dict[str, Any]], worker: str
+) -> None:
+    scaled = resources["ScaledObject", worker]
+    assert scaled["apiVersion"] == "keda.sh/v1alpha1"
+    assert scaled["metadata"]["namespace"] == "antifragile"
+    assert scaled["spec"]["scaleTargetRef"] == {"name": worker}
+    assert 1 <= scaled["spec"]["minReplicaCount"] < scaled["spec"]["maxReplicaCount"]
+    [trigger] = scaled["spec"]["triggers"]
+    metadata = trigger["metadata"]
+    assert trigger["type"] == "temporal"
+    assert metadata["taskQueue"] == WORKERS[worker]
+    assert metadata["queueTypes"] == "activity"
+    assert metadata["endpointFromEnv"] == "TEMPORAL_ADDRESS"
+    assert metadata["namespace"] == settings_configmap(resources)["TEMPORAL_NAMESPACE"]
+    assert int(metadata["targetQueueSize"]) >= 1
+    assert all(isinstance(value, str) for value in metadata.values()), "KEDA metadata values are strings"
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_disruption_budget_selects_the_workers_pods(
+    resources: dict[tuple[str, str], dict[str, Any]], worker: str
+) -> None:
+    budget = resources["PodDisruptionBudget", worker]["spec"]
+    pod_labels = resources["Deployment", worker]["spec"]["template"]["metadata"]["labels"]
+    assert budget["selector"]["matchLabels"].items() <= pod_labels.items()
+    minimum = resources["ScaledObject", worker]["spec"]["minReplicaCount"]
+    assert budget.get("minAvailable", 0) < minimum, "a budget the minimum replicas cannot meet blocks drains"
