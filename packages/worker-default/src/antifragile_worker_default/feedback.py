@@ -15,7 +15,6 @@ from antifragile_core.contracts.training import (
     START_MODEL_IMPROVEMENT,
     FeedbackReceipt,
     ImprovementRequest,
-    JobStatus,
     ModelFeedback,
     TrainingJobHandle,
     TrainingJobRequest,
@@ -26,7 +25,7 @@ from antifragile_workflows.training import TrainingRun
 from temporalio import activity
 
 from .resources import Resources
-from .training_jobs import find_job, get_job, job_id_for, submit_job
+from .training_jobs import adapter_of, find_job, get_job, job_id_for, submit_job
 
 GOOD_RATING = 4
 """Responses rated at least this become training examples."""
@@ -91,20 +90,18 @@ async def improve(res: Resources, request: ImprovementRequest, running_on: str) 
     parent = await get_job(res.pool, org, request.job_id)
     parent_run = TrainingRun.model_validate_json(parent["run"])
     new_job_id = job_id_for(org, request.request_id)
+    dataset_key = org_key(org, "datasets", f"{new_job_id}.jsonl")
     job_request = TrainingJobRequest(
         organization_id=org,
         request_id=request.request_id,
         base_model=parent_run.training.base_model,
         hyperparameters=parent_run.training.hyperparameters,
         parent_job_id=request.job_id,
-        dataset_key=org_key(org, "datasets", f"{new_job_id}.jsonl"),
+        dataset_key=dataset_key,
         prompts=parent_run.prompts,
     )
     if await find_job(res.pool, org, new_job_id) is None:
-        if parent["status"] != JobStatus.SUCCEEDED:
-            raise bad_input(
-                NOT_READY, f"job {request.job_id} has not succeeded; only its adapter can be improved"
-            )
+        await adapter_of(res.pool, org, request.job_id)  # refuse before writing a dataset nobody trains on
         examples = await sft_examples(res, org, request.job_id)
         if not examples:
             raise bad_input(
@@ -113,7 +110,7 @@ async def improve(res: Resources, request: ImprovementRequest, running_on: str) 
                 f"{GOOD_RATING} or more are needed",
             )
         lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in examples)
-        await res.store.put(job_request.dataset_key, lines.encode())
+        await res.store.put(dataset_key, lines.encode())
     return await submit_job(res, job_request, running_on)
 
 

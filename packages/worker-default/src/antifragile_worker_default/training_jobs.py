@@ -130,13 +130,7 @@ async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) ->
     check_base_model(request.base_model)
     init_adapter_key = None
     if request.parent_job_id is not None:
-        parent = to_job(await get_job(res.pool, org, request.parent_job_id))
-        if parent.status != JobStatus.SUCCEEDED or parent.adapter_key is None:
-            raise bad_input(
-                NOT_READY,
-                f"job {parent.job_id} is {parent.status}; only a succeeded job's adapter can be improved",
-            )
-        init_adapter_key = parent.adapter_key
+        init_adapter_key = await adapter_of(res.pool, org, request.parent_job_id)
     if request.dataset_key is None:
         await _check_ready(res, org)
     else:
@@ -150,6 +144,16 @@ async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) ->
         dataset_key=request.dataset_key,
     )
     return TrainingRun(organization_id=org, job_id=job_id, training=training, prompts=request.prompts)
+
+
+async def adapter_of(pool: asyncpg.Pool, organization_id: str, job_id: str) -> str:
+    """The adapter a succeeded job trained, which a new job can start from."""
+    job = to_job(await get_job(pool, organization_id, job_id))
+    if job.status != JobStatus.SUCCEEDED or job.adapter_key is None:
+        raise bad_input(
+            NOT_READY, f"job {job_id} is {job.status}; only a succeeded job's adapter can be reused"
+        )
+    return job.adapter_key
 
 
 async def _check_ready(res: Resources, organization_id: str) -> None:
