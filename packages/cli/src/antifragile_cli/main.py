@@ -9,10 +9,9 @@ from typing import Any
 from antifragile_core.logs import configure_logging
 from antifragile_core.settings import Settings
 
-from . import collective, demo, stack, training
+from . import collective, demo, schedules, stack, training
 
-COMMAND_MODULES = (stack, demo, training, collective)
-
+COMMAND_MODULES = (stack, demo, schedules, training, collective)
 """Each module exposes `register(subparsers)`; a subcommand's handler is `args.handler(args, settings)`."""
 
 

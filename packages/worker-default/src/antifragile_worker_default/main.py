@@ -12,11 +12,33 @@ from antifragile_core.storage import open_store
 from antifragile_workflows.registry import ALL_WORKFLOWS
 from temporalio.worker import Worker
 
-from . import costs, db, documents, feedback, readiness, retrieval, training_jobs
+from . import (
+    competitors,
+    costs,
+    db,
+    documents,
+    feedback,
+    notifications,
+    readiness,
+    retention,
+    retrieval,
+    service_health,
+    training_jobs,
+)
 from .resources import Resources
 
-ACTIVITY_MODULES = (documents, readiness, training_jobs, feedback, retrieval, costs)
-
+ACTIVITY_MODULES = (
+    documents,
+    readiness,
+    competitors,
+    notifications,
+    service_health,
+    retention,
+    training_jobs,
+    feedback,
+    retrieval,
+    costs,
+)
 """Each module exposes `activities(resources)`; together they implement default-queue's contracts."""
 
 

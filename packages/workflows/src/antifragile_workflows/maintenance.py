@@ -1,0 +1,127 @@
+"""MaintenanceWorkflow: daily health checks and retention cleanup, alerting when something is wrong;
+and the daily Temporal Schedule that starts it."""
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import Field
+from temporalio import workflow
+from temporalio.client import (
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+)
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from antifragile_core.contracts.base import Model, OrgId
+    from antifragile_core.contracts.operations import (
+        CLEANUP_OLD_DATA,
+        HEALTH_CHECK_EXTERNAL_SERVICES,
+        SEND_SCHEDULED_NOTIFICATION,
+        CleanupReport,
+        CleanupRequest,
+        DataKind,
+        HealthCheckRequest,
+        HealthReport,
+        NotificationReceipt,
+        NotificationTarget,
+    )
+    from antifragile_core.queues import DEFAULT_QUEUE
+
+from .calls import call
+from .documents import StepError, _step_error
+
+DEFAULT_RETENTION_DAYS = {
+    DataKind.ORIGINALS: 365,
+    DataKind.EXTRACTED_TEXT: 365,
+    DataKind.REPORTS: 90,
+    DataKind.CHECKPOINTS: 14,
+    DataKind.FINDINGS: 180,
+}
+
+
+class MaintenanceRequest(Model):
+    """What to keep, and who hears about an unhealthy service or a failed cleanup."""
+
+    retention_days: dict[DataKind, int] = Field(default_factory=lambda: dict(DEFAULT_RETENTION_DAYS))
+    organization_id: OrgId | None = None
+    dry_run: bool = False
+    alert: NotificationTarget | None = None
+
+
+class MaintenanceResult(Model):
+    health: HealthReport | None = None
+    cleanup: CleanupReport | None = None
+    errors: list[StepError] = Field(default_factory=list)
+    alert: NotificationReceipt | None = None
+
+
+@workflow.defn
+class MaintenanceWorkflow:
+    @workflow.run
+    async def run(self, req: MaintenanceRequest) -> MaintenanceResult:
+        cleanup_request = CleanupRequest(
+            organization_id=req.organization_id, retention_days=req.retention_days, dry_run=req.dry_run
+        )
+        health, cleanup = await asyncio.gather(
+            call(HEALTH_CHECK_EXTERNAL_SERVICES, HealthCheckRequest()),
+            call(CLEANUP_OLD_DATA, cleanup_request),
+            return_exceptions=True,
+        )
+        result = MaintenanceResult()
+        for step, outcome in (("health", health), ("cleanup", cleanup)):
+            if isinstance(outcome, ActivityError):
+                result.errors.append(_step_error(step, outcome))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+        result.health = health if isinstance(health, HealthReport) else None
+        result.cleanup = cleanup if isinstance(cleanup, CleanupReport) else None
+        unhealthy = result.health is not None and not result.health.healthy
+        if req.alert is not None and (unhealthy or result.errors):
+            info = workflow.info()
+            message = req.alert.message(
+                req.organization_id or "operations",
+                idempotency_key=f"maintenance/{info.workflow_id}/{info.run_id}",
+                subject="Antifragile maintenance needs attention",
+                body=_alert_body(result),
+            )
+            result.alert = await call(SEND_SCHEDULED_NOTIFICATION, message)
+        return result
+
+
+def _alert_body(result: MaintenanceResult) -> str:
+    lines = []
+    if result.health is not None:
+        lines += [
+            f"- {s.name}: {s.status}" + (f" ({s.error})" if s.error else "") for s in result.health.services
+        ]
+    lines += [f"- {e.step} failed: {e.message}" for e in result.errors]
+    return "\n".join(lines)
+
+
+def maintenance_schedule_id(task_queue_prefix: str) -> str:
+    return f"{task_queue_prefix}maintenance-daily"
+
+
+def maintenance_schedule(task_queue_prefix: str, req: MaintenanceRequest, paused: bool = False) -> Schedule:
+    """Daily at 03:00 UTC, when documents and scans are quiet."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            MaintenanceWorkflow.run,
+            req,
+            id=maintenance_schedule_id(task_queue_prefix),
+            task_queue=task_queue_prefix + DEFAULT_QUEUE,
+            execution_timeout=timedelta(hours=2),
+        ),
+        spec=ScheduleSpec(
+            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(3)], minute=[ScheduleRange(0)])]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(paused=paused, note="daily health checks and retention cleanup"),
+    )
