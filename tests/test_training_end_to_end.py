@@ -1,7 +1,8 @@
 """A training job end to end on the real workers: documents processed by worker-default, the smoke model
 trained and evaluated by worker-ml on the CPU, then feedback turned into an improvement job that starts
-from the first job's adapter. Nothing is stood in for."""
+from the first job's adapter; and a running training cancelled. Nothing is stood in for."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.training import (
+    CANCEL_TRAINING_JOB,
     CHECK_TRAINING_JOB_STATUS,
     COLLECT_MODEL_FEEDBACK,
     START_MODEL_IMPROVEMENT,
@@ -71,12 +73,15 @@ async def finished(res: Resources, org: str, job_id: str) -> TrainingJob:
     return await run(res, CHECK_TRAINING_JOB_STATUS, TrainingJobRef(organization_id=org, job_id=job_id))
 
 
-async def test_smoke_model_trains_evaluates_and_improves_from_feedback(res: Resources, org_id: str) -> None:
+async def upload_documents(res: Resources, org_id: str) -> None:
     for filename, sentence in DOCUMENTS.items():
         key = f"orgs/{org_id}/uploads/{uuid.uuid4().hex}"
         await res.store.put(key, (sentence * 30).encode())
         await process_upload(res, DocumentUpload(organization_id=org_id, filename=filename, upload_key=key))
 
+
+async def test_smoke_model_trains_evaluates_and_improves_from_feedback(res: Resources, org_id: str) -> None:
+    await upload_documents(res, org_id)
     prompt = "Where does Northwind grow?"
     submitted = await run(
         res,
@@ -107,3 +112,24 @@ async def test_smoke_model_trains_evaluates_and_improves_from_feedback(res: Reso
     assert improved.status == JobStatus.SUCCEEDED, improved.error
     assert improved.parent_job_id == job.job_id
     assert improved.adapter_key not in (None, job.adapter_key)
+
+
+async def test_cancel_stops_the_real_training(res: Resources, org_id: str) -> None:
+    await upload_documents(res, org_id)
+    long_run = TINY.model_copy(update={"max_steps": 100_000})
+    submitted = await run(
+        res,
+        SUBMIT_MODEL_TRAINING_JOB,
+        TrainingJobRequest(organization_id=org_id, request_id="long", hyperparameters=long_run),
+    )
+    ref = TrainingJobRef(organization_id=org_id, job_id=submitted.job_id)
+    status = await run(res, CHECK_TRAINING_JOB_STATUS, ref)
+    while status.progress is None or status.progress.step == 0:
+        await asyncio.sleep(0.5)
+        status = await run(res, CHECK_TRAINING_JOB_STATUS, ref)
+    assert status.progress.total_steps == 100_000
+
+    cancelled = await run(res, CANCEL_TRAINING_JOB, ref)
+    assert cancelled.status == JobStatus.CANCELLED
+    history = await res.client.get_workflow_handle(workflow_id_for(submitted.job_id)).fetch_history()
+    assert any(e.HasField("activity_task_canceled_event_attributes") for e in history.events)
