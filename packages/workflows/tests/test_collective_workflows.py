@@ -1,0 +1,184 @@
+"""CatchballWorkflow and WisdomWorkflow logic on the time-skipping test server, with stand-in activities
+registered under the contracts' names (the LLM path itself is tested in worker-openai)."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from antifragile_core.contracts.collective import (
+    RUN_CATCHBALL,
+    SYNTHESIZE_WISDOM,
+    Alignment,
+    AttributedPoint,
+    CatchballRefinement,
+    CatchballRequest,
+    WisdomRequest,
+    WisdomSynthesis,
+)
+from antifragile_core.contracts.usage import TokenUsage
+from antifragile_core.queues import DEFAULT_QUEUE, OPENAI_QUEUE
+from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
+from antifragile_workflows.wisdom import ContributionIn, WisdomRound, WisdomWorkflow
+from pydantic import ValidationError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+PEOPLE = [Participant(name="alice", level="board"), Participant(name="bob", level="operations")]
+
+
+class StandIns:
+    """run_catchball appends the feedback to the statement; drafted answers agree."""
+
+    def __init__(self) -> None:
+        self.catchball: list[CatchballRequest] = []
+        self.wisdom: list[WisdomRequest] = []
+
+    @RUN_CATCHBALL.implement
+    async def run_catchball(self, request: CatchballRequest) -> CatchballRefinement:
+        self.catchball.append(request)
+        drafted = None if request.feedback is not None else f"{request.participant} would accept"
+        return CatchballRefinement(
+            refined_statement=f"{request.statement} +{request.feedback or drafted}",
+            changes=[],
+            open_questions=[],
+            alignment=Alignment(score=0.9, agreed=drafted is not None, assessment="ok"),
+            drafted_feedback=drafted,
+            model="stand-in",
+            usage=TokenUsage(),
+        )
+
+    @SYNTHESIZE_WISDOM.implement
+    async def synthesize_wisdom(self, request: WisdomRequest) -> WisdomSynthesis:
+        self.wisdom.append(request)
+        ids = [c.contribution_id for c in request.contributions]
+        point = AttributedPoint(point="do it", contribution_ids=ids)
+        return WisdomSynthesis(
+            themes=[],
+            consensus=[point],
+            dissent=[],
+            recommendation=point,
+            confidence=0.5,
+            model="stand-in",
+            usage=TokenUsage(),
+        )
+
+
+@asynccontextmanager
+async def workers(client: Client, prefix: str) -> AsyncIterator[StandIns]:
+    stand_ins = StandIns()
+    async with (
+        Worker(client, task_queue=prefix + DEFAULT_QUEUE, workflows=[CatchballWorkflow, WisdomWorkflow]),
+        Worker(
+            client,
+            task_queue=prefix + OPENAI_QUEUE,
+            activities=[stand_ins.run_catchball, stand_ins.synthesize_wisdom],
+        ),
+    ):
+        yield stand_ins
+
+
+async def start(client: Client, prefix: str, workflow: Any, arg: Any) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        workflow, arg, id=f"wf-{uuid.uuid4().hex}", task_queue=prefix + DEFAULT_QUEUE
+    )
+
+
+async def turn_of(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    for _ in range(100):
+        turn = await handle.query(CatchballWorkflow.whose_turn)
+        if turn is not None and turn.name == name:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never {name}'s turn")
+
+
+async def answer(handle: WorkflowHandle[Any, Any], name: str, feedback: str | None, agree: bool) -> None:
+    await turn_of(handle, name)
+    await handle.execute_update(
+        CatchballWorkflow.answer, CatchballAnswer(participant=name, feedback=feedback, agree=agree)
+    )
+
+
+def session(org_id: str, rounds: int) -> CatchballSession:
+    return CatchballSession(
+        organization_id=org_id,
+        statement="Grow.",
+        participants=PEOPLE,
+        max_rounds=rounds,
+        answer_timeout_seconds=600,
+    )
+
+
+async def test_catchball_ends_on_the_first_round_everyone_agrees_and_bare_agreement_costs_no_call(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    client = time_skipping_env.client
+    async with workers(client, fleet_prefix) as stand_ins:
+        handle = await start(client, fleet_prefix, CatchballWorkflow.run, session(org_id, rounds=5))
+        await answer(handle, "alice", "Say where.", agree=False)
+        await answer(handle, "bob", None, agree=True)
+        await answer(handle, "alice", None, agree=True)
+        await answer(handle, "bob", "Fine, with a date.", agree=True)
+        outcome = await handle.result()
+        assert (await handle.query(CatchballWorkflow.state)).status == "agreed"
+
+    assert outcome.agreed and outcome.rounds == 2
+    assert outcome.statement == "Grow. +Say where. +Fine, with a date."
+    assert [r.feedback for r in stand_ins.catchball] == ["Say where.", "Fine, with a date."]
+    assert [t.participant for t in stand_ins.catchball[1].history] == ["alice", "bob", "alice"]
+
+
+async def test_catchball_stops_after_max_rounds_without_agreement(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    client = time_skipping_env.client
+    async with workers(client, fleet_prefix):
+        handle = await start(client, fleet_prefix, CatchballWorkflow.run, session(org_id, rounds=1))
+        await answer(handle, "alice", "No.", agree=False)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                CatchballWorkflow.answer, CatchballAnswer(participant="alice", agree=True)
+            )
+        await answer(handle, "bob", None, agree=True)
+        outcome = await handle.result()
+        assert (await handle.query(CatchballWorkflow.state)).status == "max_rounds"
+    assert not outcome.agreed and outcome.rounds == 1
+
+
+async def test_catchball_where_nobody_answers_is_drafted_and_agreed_by_the_deadlines(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    client = time_skipping_env.client
+    async with workers(client, fleet_prefix) as stand_ins:
+        handle = await start(client, fleet_prefix, CatchballWorkflow.run, session(org_id, rounds=3))
+        outcome = await handle.result()
+    assert outcome.agreed and outcome.rounds == 1
+    assert all(r.turn.ai_drafted for r in outcome.turns)
+    assert [r.feedback for r in stand_ins.catchball] == [None, None]
+
+
+def test_an_answer_must_say_something_and_participants_are_unique(org_id: str) -> None:
+    with pytest.raises(ValidationError):
+        CatchballAnswer(participant="alice")
+    with pytest.raises(ValidationError):
+        CatchballSession(organization_id=org_id, statement="s", participants=[PEOPLE[0], PEOPLE[0]])
+
+
+async def test_wisdom_synthesises_what_came_in_by_the_deadline(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    client = time_skipping_env.client
+    round_ = WisdomRound(organization_id=org_id, question="Where?", quorum=5, deadline_seconds=3600)
+    async with workers(client, fleet_prefix) as stand_ins:
+        handle = await start(client, fleet_prefix, WisdomWorkflow.run, round_)
+        await handle.execute_update(WisdomWorkflow.contribute, ContributionIn(author="ana", text="Riga."))
+        outcome = await handle.result()  # time skips to the deadline
+        empty = await (await start(client, fleet_prefix, WisdomWorkflow.run, round_)).result()
+
+    assert not outcome.quorum_reached and outcome.synthesis is not None
+    assert [c.contribution_id for c in stand_ins.wisdom[0].contributions] == ["c1"]
+    assert empty.synthesis is None and empty.contributions == [] and len(stand_ins.wisdom) == 1
