@@ -18,7 +18,7 @@ from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from antifragile_core.storage import InvalidKey, ObjectNotFound, org_key
 from antifragile_core.storage.keys import check_key
 
-from .extract import Extracted, extract
+from .extract import Extracted, extract, text_hash
 from .resources import Resources
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,21 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
     org = upload.organization_id
     check_filename(upload.filename)
     data = await _staged_bytes(res, upload)
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
 
     row = await _find(res.pool, org, content_hash)
     text = await _stored_text(res, row["text_key"]) if row is not None else None
     if row is None or text is None:
         extracted = await asyncio.to_thread(extract, data, res.settings.max_document_bytes)
         text = extracted.text
+        fingerprint = await asyncio.to_thread(text_hash, text)
         original_key = org_key(org, "documents", content_hash, "original")
         text_key = org_key(org, "documents", content_hash, "text")
         await res.store.put(original_key, data)
         await res.store.put(text_key, text.encode())
-        row = await _insert(res.pool, upload, content_hash, len(data), extracted, original_key, text_key)
+        row = await _insert(
+            res.pool, upload, content_hash, fingerprint, len(data), extracted, original_key, text_key
+        )
     await _record_upload(res.pool, upload, row["id"])
 
     duplicate = row["upload_key"] != upload.upload_key
@@ -125,6 +128,7 @@ async def _insert(
     pool: asyncpg.Pool,
     upload: DocumentUpload,
     content_hash: str,
+    fingerprint: str,
     size: int,
     extracted: Extracted,
     original_key: str,
@@ -140,7 +144,7 @@ async def _insert(
         """,
         upload.organization_id,
         content_hash,
-        extracted.text_hash,
+        fingerprint,
         upload.filename,
         extracted.media_type,
         extracted.title,

@@ -10,9 +10,8 @@ import hashlib
 import io
 import re
 import threading
-import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import docx
@@ -40,6 +39,11 @@ CSV = "text/csv"
 HTML = "text/html"
 
 MAX_TITLE_CHARS = 300
+SNIFF_CHARS = 65_536
+"""Markdown or CSV is decided from the text's start."""
+CHUNK_CHARS = 1 << 20
+"""Big texts are scanned in pieces: one C call on 50 MB would hold the GIL, and stall the worker's
+event loop (heartbeats, polling), for the whole call."""
 MAX_EXPANSION = 20
 """A DOCX/XLSX may unzip to at most this many times the size limit (a zip bomb would not stop)."""
 
@@ -66,6 +70,8 @@ _HTML_START = re.compile(r"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)
 _BLOCK_TAGS = "p,div,br,li,tr,h1,h2,h3,h4,h5,h6,section,article,header,footer,blockquote,pre,table,dt,dd"
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _MD_MARKUP = re.compile(r"^( {0,3}#{1,6}\s|\s*[-*+]\s|\s*\d+\.\s|```|>\s)|\[[^\]]+\]\([^)]+\)", re.M)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+"""Control characters other than tab, newline, carriage return and form feed: a sign of binary data."""
 _SPACES = re.compile(r"[ \u00a0]+")
 
 
@@ -75,11 +81,6 @@ class Extracted:
     text: str
     page_count: int
     title: str | None
-
-    @property
-    def text_hash(self) -> str:
-        """Hash of the text modulo case and whitespace: the same content in two formats matches."""
-        return hashlib.sha256(" ".join(self.text.casefold().split()).encode()).hexdigest()
 
 
 def extract(data: bytes, max_bytes: int) -> Extracted:
@@ -101,12 +102,34 @@ def extract(data: bytes, max_bytes: int) -> Extracted:
             if data.startswith(magic):
                 raise bad_input(UNSUPPORTED_TYPE, f"the file is {what}")
         result = _extract_text(data)
-    if not result.text.strip():
+    if not result.text or result.text.isspace():
         raise bad_input(
             EMPTY_DOCUMENT,
             "the document contains no extractable text (a scan?); upload a version with a text layer",
         )
     return result
+
+
+def text_hash(text: str) -> str:
+    """Hash of `text` modulo case and whitespace: the same content in two formats matches."""
+    digest = hashlib.sha256()
+    for piece in _pieces(text):
+        words = piece.casefold().split()
+        if words:
+            digest.update((" ".join(words) + " ").encode())
+    return digest.hexdigest()
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """`text` in pieces of about CHUNK_CHARS, cut at a space or newline where there is one."""
+    start = 0
+    while start < len(text):
+        end = start + CHUNK_CHARS
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = cut if cut > start else end
+        yield text[start:end]
+        start = end
 
 
 def extract_pdf(data: bytes) -> Extracted:
@@ -224,8 +247,8 @@ def _extract_text(data: bytes) -> Extracted:
         return _html(text)
     if _looks_like_csv(text):
         return Extracted(CSV, text, 1, None)
-    if _MD_MARKUP.search(text):
-        heading = _MD_HEADING.search(text)
+    if _MD_MARKUP.search(text, 0, SNIFF_CHARS):
+        heading = _MD_HEADING.search(text, 0, SNIFF_CHARS)
         return Extracted(MARKDOWN, text, 1, _title(heading[1] if heading else None))
     return Extracted(TXT, text, 1, None)
 
@@ -241,8 +264,7 @@ def _decode(data: bytes) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        control = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f")
-        if control <= len(text) // 1000:
+        if sum(len(_CONTROL.findall(piece)) for piece in _pieces(text)) <= len(text) // 1000:
             return text.replace("\r\n", "\n")
     raise bad_input(
         UNSUPPORTED_TYPE,
@@ -255,10 +277,10 @@ def _looks_like_csv(text: str) -> bool:
 
     Only the media type label depends on this guess: CSV and plain text are extracted alike.
     """
-    sample = [line for line in text[:16_384].splitlines()[:50] if line.strip()]
+    sample = [line for line in text[:SNIFF_CHARS].splitlines()[:50] if line.strip()]
     if len(sample) < 3:
         return False
-    if len(text) > 16_384:
+    if len(text) > SNIFF_CHARS:
         sample = sample[:-1]  # the cut may have split the last row
     for delimiter in ",;\t":
         widths = {len(row) for row in csv.reader(sample, delimiter=delimiter)}
@@ -290,8 +312,11 @@ def _cells_text(cells: Iterable[str]) -> str:
 
 
 def _tidy(text: str) -> str:
-    """Collapse runs of spaces (tabs separate cells), strip each line, keep at most one blank line between paragraphs."""
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    """Collapse runs of spaces, trim each line, keep at most one blank line between paragraphs.
+
+    Tabs stay: they separate table cells.
+    """
+    lines = [_SPACES.sub(" ", line).strip(" ") for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
