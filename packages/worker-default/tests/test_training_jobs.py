@@ -64,6 +64,7 @@ class MlStandIn:
 
     block: bool = False
     requests: list[TrainingRequest] = field(default_factory=list)
+    heartbeated: asyncio.Event = field(default_factory=asyncio.Event)
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
 
     @TRAIN_ORGANIZATIONAL_MODEL.implement
@@ -77,6 +78,7 @@ class MlStandIn:
                     step=step, total_steps=1000, loss=2.5, tokens_per_second=99, eta_seconds=60
                 )
                 activity.heartbeat(progress)
+                self.heartbeated.set()
                 await asyncio.sleep(0.1)
         except asyncio.CancelledError:
             self.cancelled.set()
@@ -249,6 +251,20 @@ async def test_cancel_stops_the_training_and_the_job_ends_cancelled(fleet: Fleet
     assert cancelled.status == JobStatus.CANCELLED
     assert fleet.ml.cancelled.is_set()
     assert (await fleet.manage(CANCEL_TRAINING_JOB, ref)).status == JobStatus.CANCELLED  # idempotent
+
+
+async def test_a_terminated_workflow_leaves_its_job_failed_not_running(fleet: Fleet, org_id: str) -> None:
+    fleet.ml.block = True
+    await add_document(fleet.res.store, fleet.res, org_id)
+    handle = await fleet.manage(
+        SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org_id, request_id="stuck")
+    )
+    ref = TrainingJobRef(organization_id=org_id, job_id=handle.job_id)
+    await fleet.ml.heartbeated.wait()
+    await fleet.res.client.get_workflow_handle(handle.workflow_id).terminate("operator")
+
+    job = await fleet.manage(CHECK_TRAINING_JOB_STATUS, ref)
+    assert (job.status, job.error) == (JobStatus.FAILED, "its workflow was terminated")
 
 
 async def test_feedback_is_stored_once_and_improvement_starts_from_the_adapter(

@@ -37,7 +37,11 @@ from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY, bad_inp
 from antifragile_core.queues import DEFAULT_QUEUE, in_fleet
 from antifragile_workflows.training import TrainingRun, TrainingWorkflow, workflow_id_for
 from temporalio import activity
-from temporalio.client import WorkflowFailureError
+from temporalio.client import (
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -46,6 +50,7 @@ from .readiness import check_readiness
 from .resources import Resources
 
 TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+_ENDED_WITHOUT_CLEANUP = (WorkflowExecutionStatus.TERMINATED, WorkflowExecutionStatus.TIMED_OUT)
 CANCEL_WAIT_SECONDS = 40.0
 """How long cancel_training_job waits for the run to stop (within its 1-minute contract timeout)."""
 
@@ -208,30 +213,39 @@ async def _start_workflow(res: Resources, run: TrainingRun, running_on: str) -> 
 
 
 async def job_status(res: Resources, ref: TrainingJobRef) -> TrainingJob:
-    """The stored job, with live training progress while it runs."""
+    """The stored job, with live training progress while it runs.
+
+    A workflow that was terminated or timed out never ran its own cleanup, so a job still open in the
+    database while its workflow is closed that way is recorded as failed here.
+    """
     job = to_job(await get_job(res.pool, ref.organization_id, ref.job_id))
-    if job.status == JobStatus.RUNNING:
-        job.progress = await live_progress(res, workflow_id_for(job.job_id))
+    if job.status in TERMINAL:
+        return job
+    try:
+        description = await res.client.get_workflow_handle(workflow_id_for(job.job_id)).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return job  # recorded, its workflow not started yet
+        raise
+    if description.status in _ENDED_WITHOUT_CLEANUP:
+        reason = f"its workflow was {description.status.name.lower().replace('_', ' ')}"
+        update = TrainingJobUpdate(
+            organization_id=job.organization_id, job_id=job.job_id, status=JobStatus.FAILED, error=reason
+        )
+        return await record_update(res.pool, update)
+    job.progress = await _training_progress(res, description)
     return job
 
 
-async def live_progress(res: Resources, workflow_id: str) -> TrainingProgress | None:
-    """The training activity's last heartbeat, read from the server (workflows cannot see heartbeats)."""
-    try:
-        description = await res.client.get_workflow_handle(workflow_id).describe()
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return None
-        raise
+async def _training_progress(
+    res: Resources, description: WorkflowExecutionDescription
+) -> TrainingProgress | None:
+    """The training activity's last heartbeat: the server holds it, and a workflow cannot read it."""
     for pending in description.raw_description.pending_activities:
-        if (
-            pending.activity_type.name == TRAIN_ORGANIZATIONAL_MODEL.name
-            and pending.heartbeat_details.payloads
-        ):
-            decoded = await res.client.data_converter.decode(
-                pending.heartbeat_details.payloads, [TrainingProgress]
-            )
-            return decoded[0]
+        details = pending.heartbeat_details.payloads
+        if pending.activity_type.name == TRAIN_ORGANIZATIONAL_MODEL.name and details:
+            (progress,) = await res.client.data_converter.decode(details, [TrainingProgress])
+            return progress
     return None
 
 
