@@ -69,7 +69,7 @@ def job_id_for(organization_id: str, request_id: str) -> str:
 
 def check_base_model(name: str) -> None:
     """A preset, a hub id (owner/name) or a path; anything else is a typo worth refusing up front."""
-    if name in BASE_MODEL_PRESETS or _HUB_ID.match(name) or name.startswith(("/", "./", "~")):
+    if name in BASE_MODEL_PRESETS or _HUB_ID.match(name) or name.startswith(("/", "./")):
         return
     raise bad_input(
         INVALID_INPUT,
