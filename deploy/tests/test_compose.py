@@ -1,0 +1,73 @@
+"""The compose stack: valid against the Compose specification, and wired the way the workers expect."""
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from antifragile_core.settings import Settings
+
+DEPLOY = Path(__file__).resolve().parents[1]
+REPLICAS = {"worker-default": 2, "worker-openai": 2, "worker-ml": 1}
+SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+
+
+def seconds(duration: str) -> float:
+    units = {"s": 1, "m": 60}
+    return float(duration[:-1]) * units[duration[-1]]
+
+
+def test_compose_file_matches_the_compose_spec(tool: Callable[[str], str]) -> None:
+    result = subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(DEPLOY / "compose.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workers_run_the_seeds_replica_counts_and_only_ml_reserves_a_gpu(services: dict[str, Any]) -> None:
+    for name, replicas in REPLICAS.items():
+        deploy = services[name]["deploy"]
+        assert deploy["replicas"] == replicas
+        devices = deploy.get("resources", {}).get("reservations", {}).get("devices", [])
+        expected = [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}] if name == "worker-ml" else []
+        assert devices == expected
+
+
+@pytest.mark.parametrize("name", REPLICAS)
+def test_worker_image_environment_and_drain(services: dict[str, Any], name: str) -> None:
+    worker = services[name]
+    assert worker["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert worker["build"]["args"]["WORKER"] == name.removeprefix("worker-")
+    assert (DEPLOY / worker["build"]["context"] / "packages" / name / "pyproject.toml").exists()
+    env = worker["environment"]
+    assert set(env) <= SETTINGS_ENV, set(env) - SETTINGS_ENV
+    assert seconds(worker["stop_grace_period"]) > float(env["GRACEFUL_SHUTDOWN_SECONDS"])
+    assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert env["POSTGRES_HOST"] in services and env["S3_ENDPOINT_URL"] == "http://minio:9000"
+    assert ("OPENAI_API_KEY" in env) == (name == "worker-openai")
+    assert {"temporal", "postgresql", "minio"} <= set(worker["depends_on"])
+
+
+def test_temporal_persists_to_the_stacks_postgresql(services: dict[str, Any]) -> None:
+    temporal = services["temporal"]["environment"]
+    assert temporal["DB"] == "postgres12"
+    assert temporal["POSTGRES_SEEDS"] == "postgresql"
+    assert temporal["POSTGRES_PWD"] == services["postgresql"]["environment"]["POSTGRES_PASSWORD"]
+
+
+def test_mounted_monitoring_files_exist(services: dict[str, Any]) -> None:
+    for service in ("prometheus", "grafana"):
+        for volume in services[service]["volumes"]:
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (DEPLOY / source).exists(), volume
