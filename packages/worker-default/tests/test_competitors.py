@@ -16,6 +16,7 @@ from antifragile_core.contracts.operations import (
 from antifragile_testing.local_servers import LocalSite, Route
 from antifragile_worker_default.competitors import activities, mention_patterns
 from antifragile_worker_default.resources import Resources
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 RSS = b"""<?xml version="1.0"?>
@@ -192,3 +193,13 @@ def test_mentions_match_whole_names_in_any_case() -> None:
     assert patterns["X.ai"].search("(X.AI) raised")
     assert not patterns["X.ai"].search("XxAI raised")
     assert not patterns["Acme"].search("Acmeville and acmes")
+
+
+async def test_blank_competitor_names_are_bad_input(res: Resources, site: LocalSite, org_id: str) -> None:
+    req = CompetitorScanRequest(
+        organization_id=org_id, competitors=["  "], sources=[Source(url=site.url("/rss.xml"))]
+    )
+    with pytest.raises(ApplicationError) as failed:
+        await scan(res, req)
+    assert (failed.value.type, failed.value.non_retryable) == ("InvalidInput", True)
+    assert site.requests == [], "nothing is fetched for a scan that cannot match"

@@ -8,7 +8,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from antifragile_core.contracts.operations import SEND_SCHEDULED_NOTIFICATION, Notification
+from antifragile_core.contracts.operations import (
+    MAX_MESSAGE_CHARS,
+    SEND_SCHEDULED_NOTIFICATION,
+    Notification,
+    NotificationTarget,
+)
 from antifragile_testing.local_servers import LocalSite, Route, SmtpServer, free_port
 from antifragile_worker_default.notifications import message_id
 from antifragile_worker_default.resources import Resources
@@ -165,3 +170,10 @@ async def test_webhook_4xx_is_permanent_except_throttling(
         await run_activity(res, SEND_SCHEDULED_NOTIFICATION, webhook(org_id, receiver.url("/hook")))
     assert failed.value.non_retryable is permanent
     assert f"HTTP {status}" in failed.value.message
+
+
+def test_an_oversized_report_is_cut_to_the_message_limit(org_id: str) -> None:
+    target = NotificationTarget(channel="email", recipients=["ceo@example.com"])
+    msg = target.message(org_id, "k", "subject", "x" * (MAX_MESSAGE_CHARS * 2))
+    assert len(msg.body) <= MAX_MESSAGE_CHARS
+    assert msg.body.endswith(f"[cut at {MAX_MESSAGE_CHARS - 40} characters]")

@@ -2,6 +2,7 @@
 triggered into real runs of the default worker against a local news site and webhook receiver."""
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -123,32 +124,32 @@ async def test_competitor_schedule_lifecycle_from_the_cli(
     assert "no schedule" in capsys.readouterr().out
 
 
-async def test_monitoring_without_an_llm_says_so(
+async def test_monitoring_without_an_llm_reports_failing_sources_every_run(
     make_settings: Callable[..., Settings], temporal_client: Client, site: LocalSite, org_id: str
 ) -> None:
     settings = make_settings(scan_per_host_delay_seconds=0.0)
     schedule_id = competitor_schedule_id(settings.task_queue_prefix, org_id)
-    argv = (
-        "competitor",
-        org_id,
-        "--competitor",
-        "Globex",
-        "--feed",
-        site.url("/rss.xml"),
-        "--webhook",
-        site.url("/hook"),
-    )
+    argv = ("competitor", org_id, "--competitor", "Globex", "--feed", site.url("/rss.xml"),
+            "--feed", site.url("/gone.xml"), "--webhook", site.url("/hook"))  # fmt: skip
     assert await cli(settings, *argv) == 0
     handle = temporal_client.get_schedule_handle(schedule_id)
     try:
         async with default_worker(settings, temporal_client):
             await handle.trigger()
-            result = await next_run(temporal_client, handle, 0, CompetitorMonitoringResult)
+            first = await next_run(temporal_client, handle, 0, CompetitorMonitoringResult)
+            await handle.trigger()
+            second = await next_run(temporal_client, handle, 1, CompetitorMonitoringResult)
     finally:
         await handle.delete()
-    assert result.summary is None
-    assert result.summary_skipped_reason == "no LLM configured for this organisation's monitoring"
-    assert result.notification is not None and result.notification.delivered
+    assert first.summary is None
+    assert first.summary_skipped_reason == "no LLM configured for this organisation's monitoring"
+    assert [f.title for f in first.scan.new_findings] == ["Globex hires a CEO"]
+    assert second.scan.new_findings == [] and [e.error for e in second.scan.errors] == ["HTTP 404"]
+    subjects = [json.loads(p.body)["text"].splitlines()[0] for p in site.hits("/hook", "POST")]
+    assert subjects == [
+        f"*1 new competitor findings for {org_id}; 1 of 2 sources could not be scanned*",
+        f"*0 new competitor findings for {org_id}; 1 of 2 sources could not be scanned*",
+    ]
 
 
 async def test_maintenance_schedule_runs_health_and_cleanup(

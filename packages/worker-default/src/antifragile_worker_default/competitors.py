@@ -19,6 +19,7 @@ from antifragile_core.contracts.operations import (
     Source,
     SourceError,
 )
+from antifragile_core.errors import INVALID_INPUT, bad_input
 from antifragile_core.storage import org_key
 from antifragile_workflows.competitors import ensure_schedule
 from temporalio import activity
@@ -119,6 +120,8 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
     @SCHEDULE_COMPETITOR_SCAN.implement
     async def schedule_competitor_scan(req: CompetitorScanRequest) -> CompetitorScanResult:
         patterns = mention_patterns(req.competitors)
+        if not patterns:
+            raise bad_input(INVALID_INPUT, "competitor names are blank; give at least one name to look for")
         findings: dict[str, Finding] = {}
         errors: list[SourceError] = []
         async with Fetcher(res.settings) as fetcher:
@@ -132,7 +135,8 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
                         findings.setdefault(f.finding_id, f)
                 activity.heartbeat(f"{done}/{len(scans)} sources")
         scan_id = _scan_id()
-        new = await store_findings(res.pool, req.organization_id, scan_id, list(findings.values()))
+        ordered = sorted(findings.values(), key=lambda f: (f.competitor, f.source, f.title))
+        new = await store_findings(res.pool, req.organization_id, scan_id, ordered)
         result = CompetitorScanResult(
             organization_id=req.organization_id,
             sources_scanned=len(req.sources),

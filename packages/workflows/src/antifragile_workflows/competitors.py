@@ -47,20 +47,25 @@ class CompetitorMonitoringResult(Model):
 
 @workflow.defn
 class CompetitorMonitoringWorkflow:
+    """One scan; a report goes out when something is new or a source could not be scanned."""
+
     @workflow.run
     async def run(self, monitoring: CompetitorMonitoring) -> CompetitorMonitoringResult:
         scan = await call(SCHEDULE_COMPETITOR_SCAN, monitoring.scan)
         result = CompetitorMonitoringResult(organization_id=scan.organization_id, scan=scan)
-        if not scan.new_findings or scan.report_key is None:
+        if scan.report_key is None:
             result.summary_skipped_reason = "no new findings"
-            return result
-        if not monitoring.summarise:
+        elif not monitoring.summarise:
             result.summary_skipped_reason = "no LLM configured for this organisation's monitoring"
         else:
             try:
-                result.summary = await call(GENERATE_DOCUMENT_SUMMARY, _report_document(scan))
+                result.summary = await call(
+                    GENERATE_DOCUMENT_SUMMARY, _report_document(scan.report_key, scan)
+                )
             except ActivityError as err:
                 result.summary_error = _step_error("summary", err)
+        if not scan.new_findings and not scan.errors:
+            return result
         body = scan.report()
         if result.summary is not None:
             points = "".join(f"- {p}\n" for p in result.summary.key_points)
@@ -69,22 +74,28 @@ class CompetitorMonitoringWorkflow:
         message = monitoring.notify.message(
             scan.organization_id,
             idempotency_key=f"competitor-report/{info.workflow_id}/{info.run_id}",
-            subject=f"{len(scan.new_findings)} new competitor findings for {scan.organization_id}",
+            subject=_subject(scan),
             body=body,
         )
         result.notification = await call(SEND_SCHEDULED_NOTIFICATION, message)
         return result
 
 
-def _report_document(scan: CompetitorScanResult) -> DocumentText:
-    assert scan.report_key is not None
-    name = scan.report_key.rsplit("/", 1)[-1]
+def _report_document(report_key: str, scan: CompetitorScanResult) -> DocumentText:
+    name = report_key.rsplit("/", 1)[-1]
     return DocumentText(
         organization_id=scan.organization_id,
         document_id=f"competitor-scan-{name.removesuffix('.md')}",
         filename=f"competitor-findings-{name}",
-        text_key=scan.report_key,
+        text_key=report_key,
     )
+
+
+def _subject(scan: CompetitorScanResult) -> str:
+    subject = f"{len(scan.new_findings)} new competitor findings for {scan.organization_id}"
+    if scan.errors:
+        subject += f"; {len(scan.errors)} of {scan.sources_scanned} sources could not be scanned"
+    return subject
 
 
 def competitor_schedule_id(task_queue_prefix: str, organization_id: str) -> str:

@@ -9,6 +9,9 @@ from pydantic import AnyHttpUrl, Field, model_validator
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
 
+MAX_MESSAGE_CHARS = 100_000
+"""A notification body's limit: enough for hundreds of findings, small enough for workflow history."""
+
 
 class Source(Model):
     """A feed (RSS/Atom: every entry is an item) or a web page (each <article>, else the page)."""
@@ -68,7 +71,7 @@ class Notification(Model):
     recipients: list[str] = Field(default_factory=list)
     webhook_url: AnyHttpUrl | None = None
     subject: str = Field(max_length=300)
-    body: str = Field(max_length=100_000)
+    body: str = Field(max_length=MAX_MESSAGE_CHARS)
 
 
 class NotificationReceipt(Model):
@@ -94,6 +97,9 @@ class NotificationTarget(Model):
         return self
 
     def message(self, organization_id: str, idempotency_key: str, subject: str, body: str) -> Notification:
+        """The message to this target; a body over the limit is cut, saying so."""
+        if len(body) > MAX_MESSAGE_CHARS:
+            body = body[: MAX_MESSAGE_CHARS - 40] + f"\n\n[cut at {MAX_MESSAGE_CHARS - 40} characters]"
         return Notification(
             organization_id=organization_id,
             idempotency_key=idempotency_key,
