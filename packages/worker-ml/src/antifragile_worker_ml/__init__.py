@@ -1,0 +1,1 @@
+"""ml-queue worker: LoRA fine-tuning and evaluation of the organisational model."""

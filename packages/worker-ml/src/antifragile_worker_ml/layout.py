@@ -1,0 +1,57 @@
+"""Where one training job's objects live in the store: everything under its organisation and job id."""
+
+from dataclasses import dataclass
+
+from antifragile_core.errors import INVALID_INPUT, bad_input
+from antifragile_core.storage import InvalidKey, org_key
+
+
+def owned_key(organization_id: str, key: str, what: str) -> str:
+    """`key` if it is a safe key inside the organisation's space, else a non-retryable error."""
+    try:
+        own = org_key(organization_id)
+        org_key(organization_id, *key.removeprefix(own + "/").split("/"))
+    except InvalidKey as e:
+        raise bad_input(INVALID_INPUT, f"{what} {key!r} is not a valid object key: {e}") from None
+    if not key.startswith(own + "/"):
+        raise bad_input(INVALID_INPUT, f"{what} {key!r} does not belong to organisation {organization_id}")
+    return key
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A trained model version, `orgs/<org>/models/<job>`: adapter+tokenizer, metadata, held-out text and,
+    for the smoke preset, the tiny base the adapter was trained on."""
+
+    prefix: str
+
+    @classmethod
+    def of(cls, organization_id: str, job_id: str) -> "ModelVersion":
+        try:
+            return cls(org_key(organization_id, "models", job_id))
+        except InvalidKey as e:
+            raise bad_input(INVALID_INPUT, f"job id {job_id!r} cannot name stored objects: {e}") from None
+
+    @property
+    def adapter(self) -> str:
+        return f"{self.prefix}/adapter"
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}/base"
+
+    @property
+    def metadata(self) -> str:
+        return f"{self.prefix}/metadata.json"
+
+    @property
+    def heldout(self) -> str:
+        return f"{self.prefix}/heldout.jsonl"
+
+
+def checkpoints_prefix(organization_id: str, job_id: str) -> str:
+    return org_key(organization_id, "checkpoints", job_id)
+
+
+def documents_prefix(organization_id: str) -> str:
+    return org_key(organization_id, "documents")

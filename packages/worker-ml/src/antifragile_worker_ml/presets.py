@@ -1,0 +1,69 @@
+"""Base models by name: the presets, any hub id, or a local model directory."""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    PreTrainedTokenizerFast,
+)
+
+from .device import Device
+
+SMOKE = "smoke"
+PRESETS = {
+    "qwen2.5-3b": "Qwen/Qwen2.5-3B-Instruct",
+    "mistral-7b": "mistralai/Mistral-7B-Instruct-v0.3",
+}
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class BaseModelSpec:
+    name: str
+    source: str
+    """Hub id or local directory; SMOKE for the tiny model built per organisation."""
+
+    @property
+    def smoke(self) -> bool:
+        return self.source == SMOKE
+
+
+def resolve_base_model(name: str) -> BaseModelSpec:
+    """The spec for `name`, or a non-retryable error naming what is accepted."""
+    if name == SMOKE:
+        return BaseModelSpec(name, SMOKE)
+    if name in PRESETS:
+        return BaseModelSpec(name, PRESETS[name])
+    if Path(name).is_dir() or _HUB_ID.match(name):
+        return BaseModelSpec(name, name)
+    raise bad_input(
+        INVALID_INPUT,
+        f"unknown base model {name!r}: use a preset ({', '.join([SMOKE, *PRESETS])}), "
+        "a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct', or an existing local model directory",
+    )
+
+
+def load_pretrained(source: str, device: Device) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A hub or local model in the device's dtype, and its tokenizer (with a pad token for batching)."""
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=device.dtype)
+    except OSError as e:
+        raise bad_input(
+            NOT_FOUND, f"base model {source!r} is neither cached nor downloadable here: {e}"
+        ) from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model.to(device.type), tokenizer
+
+
+def load_saved_tokenizer(local: Path) -> PreTrainedTokenizerFast:
+    """A tokenizer this worker saved. AutoTokenizer would follow the Qwen2 config and swap a self-trained
+    tokenizer for Qwen2Tokenizer; the fast class loads tokenizer.json and the chat template as saved."""
+    return PreTrainedTokenizerFast.from_pretrained(local)

@@ -1,0 +1,153 @@
+"""`train_organizational_model`: a LoRA adapter trained on the organisation's documents, resumable."""
+
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+from antifragile_core.contracts.training import TrainingMetrics, TrainingRequest, TrainingResult
+from antifragile_core.errors import NOT_FOUND, bad_input
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import CancelledError
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from . import smoke
+from .checkpoints import ActivityProgress, checkpoint_step, restore_checkpoint
+from .dataset import Corpus, build_splits, heldout_jsonl, load_corpus
+from .device import Device, pick_device
+from .heartbeat import keepalive
+from .layout import ModelVersion, checkpoints_prefix, owned_key
+from .presets import BaseModelSpec, load_pretrained, resolve_base_model
+from .sft import build_trainer, lora_config, sft_config, with_adapter
+from .sync_store import SyncStore
+
+log = logging.getLogger(__name__)
+
+
+class ModelMetadata(BaseModel):
+    """Stored beside the adapter: what evaluation and later jobs need to rebuild the model."""
+
+    result: TrainingResult
+    request: TrainingRequest
+    base_source: str
+    label: str | None
+    documents: int
+    train_examples: int
+    heldout_examples: int
+
+
+def train(store: SyncStore, req: TrainingRequest) -> TrainingResult:
+    spec = resolve_base_model(req.base_model)
+    version = ModelVersion.of(req.organization_id, req.job_id)
+    parent = None
+    if req.init_adapter_key:
+        parent = ModelVersion(owned_key(req.organization_id, req.init_adapter_key, "init_adapter_key"))
+    if req.dataset_key:
+        owned_key(req.organization_id, req.dataset_key, "dataset_key")
+    if store.exists(version.metadata):  # a retry after the model was stored: nothing left to do
+        return ModelMetadata.model_validate_json(store.get(version.metadata)).result
+    if parent is not None and not store.exists(parent.metadata):
+        raise bad_input(NOT_FOUND, f"no trained model at init_adapter_key {parent.prefix!r}")
+
+    hp = req.hyperparameters
+    device = pick_device()
+    with tempfile.TemporaryDirectory(prefix="train-") as tmp:
+        work = Path(tmp)
+        with keepalive():
+            corpus = load_corpus(store, req.organization_id, req.dataset_key)
+            model, tokenizer = _base_model(store, spec, version, parent, corpus, device, work)
+            splits = build_splits(tokenizer, corpus, hp.seq_len, hp.heldout_fraction, hp.seed)
+            store.put(version.heldout, heldout_jsonl(splits.heldout))
+            init_adapter = None
+            if parent is not None:
+                init_adapter = work / "init-adapter"
+                store.download_dir(parent.adapter, init_adapter)
+            lora = lora_config(hp.lora_r, hp.lora_alpha, hp.lora_dropout)
+            peft_model = with_adapter(model, lora, init_adapter)
+            resume = restore_checkpoint(store, activity.info().heartbeat_details, work / "out")
+            progress = ActivityProgress(store, checkpoints_prefix(req.organization_id, req.job_id), resume)
+            config = sft_config(
+                work / "out",
+                device.type,
+                batch_size=hp.batch_size,
+                seq_len=hp.seq_len,
+                learning_rate=hp.learning_rate,
+                epochs=hp.epochs,
+                max_steps=hp.max_steps,
+                save_steps=hp.checkpoint_every,
+                seed=hp.seed,
+            )
+            trainer = build_trainer(peft_model, tokenizer, splits.train, config, [progress])
+        log.info(
+            "training",
+            extra={
+                "job_id": req.job_id,
+                "device": device.name,
+                "resume": str(resume),
+                "rows": len(splits.train),
+            },
+        )
+        started = time.monotonic()
+        # Cancellation is observed between steps by the callback, never thrown into the middle of a
+        # checkpoint upload; leaving the shield re-raises it.
+        with activity.shield_thread_cancel_exception():
+            trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+        state = trainer.state
+        if progress.cancelled:
+            raise CancelledError(f"cancelled at step {state.global_step}; kept {progress.checkpoint_key}")
+
+        result = TrainingResult(
+            job_id=req.job_id,
+            base_model=req.base_model,
+            adapter_key=version.prefix,
+            heldout_key=version.heldout,
+            device=device.name,
+            metrics=TrainingMetrics(
+                steps=state.global_step,
+                train_tokens=state.num_input_tokens_seen,
+                first_loss=progress.first_loss,
+                final_loss=progress.last_loss,
+                tokens_per_second=progress.tokens_per_second(state),
+                duration_seconds=time.monotonic() - started,
+                resumed_from_step=checkpoint_step(resume.name) if resume else None,
+            ),
+        )
+        adapter_dir = work / "adapter"
+        peft_model.save_pretrained(adapter_dir)
+        tokenizer.save_pretrained(adapter_dir)
+        store.upload_dir(adapter_dir, version.adapter)
+        metadata = ModelMetadata(
+            result=result,
+            request=req,
+            base_source=spec.source,
+            label=smoke.SMOKE_LABEL if spec.smoke else None,
+            documents=len(corpus.texts),
+            train_examples=len(splits.train),
+            heldout_examples=len(splits.heldout),
+        )
+        store.put(version.metadata, metadata.model_dump_json(indent=2).encode())  # last: marks it complete
+    return result
+
+
+def _base_model(
+    store: SyncStore,
+    spec: BaseModelSpec,
+    version: ModelVersion,
+    parent: ModelVersion | None,
+    corpus: Corpus,
+    device: Device,
+    work: Path,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The base model; a smoke base is stored with the version so that retries, evaluation and child jobs
+    use the very same weights and tokenizer (a parent's smoke base is inherited)."""
+    if not spec.smoke:
+        return load_pretrained(spec.source, device)
+    local = work / "base"
+    if store.download_dir(version.base, local) == 0:
+        if parent is None or store.download_dir(parent.base, local) == 0:
+            tokenizer = smoke.build_tokenizer(corpus.texts)
+            smoke.build_model(tokenizer, seed=0).save_pretrained(local)
+            tokenizer.save_pretrained(local)
+        store.upload_dir(local, version.base)
+    return smoke.load(local, device)

@@ -1,0 +1,289 @@
+"""Training and evaluation on the CPU with the smoke model, through real workers on the dev server."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from antifragile_core.contracts.training import (
+    TEST_QWEN_MODEL,
+    TRAIN_ORGANIZATIONAL_MODEL,
+    EvaluationRequest,
+    EvaluationResult,
+    Hyperparameters,
+    TrainingProgress,
+    TrainingRequest,
+    TrainingResult,
+)
+from antifragile_core.errors import INVALID_INPUT
+from antifragile_core.queues import DEFAULT_QUEUE
+from antifragile_core.settings import Settings
+from antifragile_core.storage import ObjectStore, open_store, org_key
+from antifragile_worker_ml.main import create_worker
+from antifragile_workflows.calls import call
+from temporalio import workflow
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.common import RetryPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.workflow import ActivityCancellationType
+
+DOCUMENTS = {
+    "strategy": (
+        "Northwind Cooperative Strategy 2027. Our mission is to move fresh produce from small farms to "
+        "city kitchens within a day of harvest. We will open two cold-chain hubs in the river valley, "
+        "cut spoilage below four percent, and sign forty new member farms. The board agreed that every "
+        "hub must run on solar power by the end of the second year. Growth comes from restaurants first "
+        "and grocers second. "
+    ),
+    "swot": (
+        "SWOT review for Northwind Cooperative. Strengths: loyal member farms, same-day delivery, a "
+        "trusted brand in the valley. Weaknesses: one ageing refrigerated truck fleet, manual order "
+        "taking, thin cash reserves in winter. Opportunities: hospital catering contracts, school lunch "
+        "programmes, a regional grant for electric vans. Threats: national wholesalers cutting prices, "
+        "drought years, rising diesel. "
+    ),
+    "report": (
+        "Quarterly operations report. Deliveries rose eleven percent while spoilage fell to five "
+        "percent. The valley hub handled most orders before noon. Drivers asked for better route "
+        "planning, and the finance team proposed a winter credit line. Member farms requested earlier "
+        "payment and clearer forecasts of restaurant demand for the coming season. "
+    ),
+}
+HEARTBEAT = timedelta(seconds=4)
+"""Short in tests so a killed worker's attempt times out fast; the SDK flushes heartbeats at 80% of it."""
+
+
+def fast(**overrides: object) -> Hyperparameters:
+    values = {"batch_size": 4, "seq_len": 64, "learning_rate": 1e-2, "checkpoint_every": 4} | overrides
+    return Hyperparameters.model_validate(values)
+
+
+@workflow.defn(sandboxed=False)
+class TrainOnce:
+    """Calls the training contract as TrainingWorkflow does, with test-sized heartbeat and retry timing."""
+
+    @workflow.run
+    async def run(self, req: TrainingRequest) -> TrainingResult:
+        return await call(
+            TRAIN_ORGANIZATIONAL_MODEL,
+            req,
+            heartbeat_timeout=HEARTBEAT,
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+
+
+@workflow.defn(sandboxed=False)
+class EvaluateOnce:
+    @workflow.run
+    async def run(self, req: EvaluationRequest) -> EvaluationResult:
+        return await call(TEST_QWEN_MODEL, req)
+
+
+@asynccontextmanager
+async def workers(client: Client, settings: Settings, *, ml: bool = True) -> AsyncIterator[ObjectStore]:
+    """The test workflows on the fleet's default queue and, unless `ml` is False, the real ml worker."""
+    async with open_store(settings) as store:
+        flows = Worker(
+            client,
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+            workflows=[TrainOnce, EvaluateOnce],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        )
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            async with flows:
+                if not ml:
+                    yield store
+                    return
+                async with create_worker(client, settings, store, executor):
+                    yield store
+
+
+async def put_documents(store: ObjectStore, org: str) -> None:
+    for name, text in DOCUMENTS.items():
+        await store.put(org_key(org, "documents", f"sha-{name}", "text"), (text * 6).encode())
+
+
+async def start_training(
+    client: Client, settings: Settings, req: TrainingRequest
+) -> WorkflowHandle[TrainOnce, TrainingResult]:
+    return await client.start_workflow(
+        TrainOnce.run,
+        req,
+        id=f"train-{req.organization_id}-{req.job_id}",
+        task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        result_type=TrainingResult,
+    )
+
+
+async def checkpoint_heartbeat(handle: WorkflowHandle) -> TrainingProgress:
+    """The first heartbeat the server holds that names a checkpoint."""
+    async with asyncio.timeout(120):
+        while True:
+            description = await handle.describe()
+            for pending in description.raw_description.pending_activities:
+                if pending.heartbeat_details.payloads:
+                    (progress,) = pydantic_data_converter.payload_converter.from_payloads(
+                        pending.heartbeat_details.payloads, [TrainingProgress]
+                    )
+                    if progress.checkpoint_key:
+                        return progress
+            await asyncio.sleep(0.2)
+
+
+async def test_training_lowers_loss_and_beats_base_on_heldout_text(
+    temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
+) -> None:
+    settings = make_settings()
+    async with workers(temporal_client, settings) as store:
+        await put_documents(store, org_id)
+        req = TrainingRequest(
+            organization_id=org_id, job_id="job-1", base_model="smoke", hyperparameters=fast(max_steps=30)
+        )
+        result = await (await start_training(temporal_client, settings, req)).result()
+
+        metrics = result.metrics
+        assert metrics.steps == 30 and metrics.resumed_from_step is None
+        assert metrics.first_loss is not None and metrics.final_loss is not None
+        assert metrics.final_loss < metrics.first_loss - 0.3
+        assert result.adapter_key == org_key(org_id, "models", "job-1")
+        assert await store.exists(f"{result.adapter_key}/adapter/adapter_model.safetensors")
+        assert await store.exists(f"{result.adapter_key}/adapter/tokenizer.json")
+        metadata = json.loads(await store.get(f"{result.adapter_key}/metadata.json"))
+        assert "smoke preset" in metadata["label"]
+
+        prompts = ["What is Northwind's mission?", "Which threats does the cooperative face?"]
+        evaluation = await temporal_client.execute_workflow(
+            EvaluateOnce.run,
+            EvaluationRequest(
+                organization_id=org_id,
+                job_id="job-1",
+                base_model="smoke",
+                adapter_key=result.adapter_key,
+                heldout_key=result.heldout_key,
+                prompts=prompts,
+                max_new_tokens=24,
+            ),
+            id=f"eval-{org_id}",
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+            result_type=EvaluationResult,
+        )
+        assert evaluation.heldout_tokens > 50
+        assert evaluation.tuned_perplexity < 0.8 * evaluation.base_perplexity
+        assert [s.prompt for s in evaluation.samples] == prompts
+        assert all(s.tuned.strip() for s in evaluation.samples)
+
+        # An improvement job starts from this adapter, on the same smoke base, with feedback pairs.
+        dataset_key = org_key(org_id, "feedback", "improve-1.jsonl")
+        pair = {"prompt": "What is Northwind's mission?", "completion": "Fresh produce to kitchens in a day."}
+        await store.put(dataset_key, (json.dumps(pair) + "\n").encode())
+        child = await (
+            await start_training(
+                temporal_client,
+                settings,
+                TrainingRequest(
+                    organization_id=org_id,
+                    job_id="job-2",
+                    base_model="smoke",
+                    hyperparameters=fast(max_steps=4),
+                    init_adapter_key=result.adapter_key,
+                    dataset_key=dataset_key,
+                ),
+            )
+        ).result()
+        assert child.metrics.steps == 4
+        parent_base = await store.get(f"{result.adapter_key}/base/model.safetensors")
+        assert await store.get(f"{child.adapter_key}/base/model.safetensors") == parent_base
+
+
+def spawn_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """The real `worker-ml` entry point in its own process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("S3_", "AWS_", "TEMPORAL_"))} | {
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "TASK_QUEUE_PREFIX": settings.task_queue_prefix,
+        "STORAGE_DIR": str(settings.storage_dir),
+    }
+    command = [str(Path(sys.executable).with_name("worker-ml"))]
+    return subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+async def test_killed_worker_process_resumes_from_its_checkpoint(
+    temporal_client: Client, make_settings: Callable[..., Settings], org_id: str, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    async with workers(temporal_client, settings, ml=False) as store:
+        await put_documents(store, org_id)
+        # Longer steps than the other tests, so a checkpoint heartbeat reaches the server mid-run.
+        hp = fast(max_steps=40, seq_len=256, batch_size=8, checkpoint_every=5)
+        req = TrainingRequest(organization_id=org_id, job_id="job-k", base_model="smoke", hyperparameters=hp)
+        handle = await start_training(temporal_client, settings, req)
+        first = spawn_worker(settings, tmp_path / "worker.log")
+        try:
+            seen = await checkpoint_heartbeat(handle)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        finally:
+            first.kill()
+        assert seen.step < 40, "the first worker finished before it could be killed"
+
+        second = spawn_worker(settings, tmp_path / "worker.log")
+        try:
+            result = await asyncio.wait_for(handle.result(), timeout=180)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=30)
+
+    resumed = result.metrics.resumed_from_step
+    assert resumed is not None and resumed >= int(seen.checkpoint_key.rsplit("-", 1)[1])
+    assert resumed % 5 == 0 and 0 < resumed < 40
+    assert result.metrics.steps == 40
+    history = await temporal_client.get_workflow_handle(handle.id).fetch_history()
+    starts = [e for e in history.events if e.HasField("activity_task_started_event_attributes")]
+    assert starts[-1].activity_task_started_event_attributes.attempt == 2
+
+
+async def test_cancel_stops_training_and_keeps_the_checkpoint(
+    temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
+) -> None:
+    settings = make_settings()
+    async with workers(temporal_client, settings) as store:
+        await put_documents(store, org_id)
+        req = TrainingRequest(
+            organization_id=org_id, job_id="job-c", base_model="smoke", hyperparameters=fast(max_steps=400)
+        )
+        handle = await start_training(temporal_client, settings, req)
+        seen = await checkpoint_heartbeat(handle)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failure:
+            await asyncio.wait_for(handle.result(), timeout=60)
+        assert isinstance(failure.value.cause, CancelledError)
+        assert not await store.exists(org_key(org_id, "models", "job-c", "metadata.json"))
+        checkpoints = await store.list_objects(org_key(org_id, "checkpoints", "job-c") + "/")
+        assert checkpoints, "the last checkpoint must survive cancellation"
+        assert seen.checkpoint_key is not None
+
+
+async def test_unknown_base_model_is_a_non_retryable_error(
+    temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
+) -> None:
+    settings = make_settings()
+    async with workers(temporal_client, settings) as store:
+        await put_documents(store, org_id)
+        req = TrainingRequest(organization_id=org_id, job_id="job-u", base_model="gpt-17")
+        with pytest.raises(WorkflowFailureError) as failure:
+            await (await start_training(temporal_client, settings, req)).result()
+    activity_error = failure.value.cause
+    assert isinstance(activity_error, ActivityError)
+    error = activity_error.cause
+    assert isinstance(error, ApplicationError) and error.non_retryable and error.type == INVALID_INPUT
+    assert "unknown base model 'gpt-17'" in error.message
