@@ -34,15 +34,14 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
     return [process_document_upload]
 
 
-def check_filename(filename: str) -> str:
-    """`filename` if it is a plain file name: no folders, no '..', no control or reserved characters."""
+def check_filename(filename: str) -> None:
+    """Refuse anything but a plain file name: no folders, no '..', no control or reserved characters."""
     if filename in {".", ".."} or filename != filename.strip() or _UNSAFE_FILENAME.search(filename):
         raise bad_input(
             INVALID_INPUT,
             f"file name {filename!r} is not a plain file name; use one without folders ('/', '\\'), '..', "
-            'control characters or any of <>:"|?*',
+            'spaces at either end, control characters or any of <>:"|?*',
         )
-    return filename
 
 
 async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDocument:
