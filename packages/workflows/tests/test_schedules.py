@@ -3,19 +3,27 @@ triggered into real runs of the default worker against a local news site and web
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
 from antifragile_cli.main import parser
 from antifragile_core.contracts.documents import GENERATE_DOCUMENT_SUMMARY, DocumentSummary, DocumentText
+from antifragile_core.contracts.operations import DataKind, NotificationTarget
 from antifragile_core.contracts.usage import TokenUsage
+from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_testing.default_worker import default_worker
-from antifragile_testing.local_servers import LocalSite, Route
+from antifragile_testing.local_servers import LocalSite, Route, free_port
 from antifragile_worker_default.resources import Resources
 from antifragile_workflows.competitors import CompetitorMonitoringResult, competitor_schedule_id
-from antifragile_workflows.maintenance import MaintenanceResult, maintenance_schedule_id
+from antifragile_workflows.maintenance import (
+    MaintenanceRequest,
+    MaintenanceResult,
+    MaintenanceWorkflow,
+    maintenance_schedule_id,
+)
 from temporalio.client import Client, ScheduleHandle
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -176,3 +184,23 @@ async def test_maintenance_schedule_runs_health_and_cleanup(
     assert {c.kind for c in result.cleanup.counts} == {
         "originals", "extracted_text", "reports", "checkpoints", "findings"
     }  # fmt: skip
+
+
+async def test_maintenance_alerts_when_a_service_is_down(
+    make_settings: Callable[..., Settings], temporal_client: Client, site: LocalSite
+) -> None:
+    settings = make_settings(openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    alert = NotificationTarget(channel="webhook", webhook_url=site.url("/hook"))
+    request = MaintenanceRequest(retention_days={DataKind.REPORTS: 7}, dry_run=True, alert=alert)
+    async with default_worker(settings, temporal_client):
+        result = await temporal_client.execute_workflow(
+            MaintenanceWorkflow.run,
+            request,
+            id=f"maintenance-{uuid.uuid4().hex[:8]}",
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+    assert result.health is not None and not result.health.healthy
+    assert result.alert is not None and result.alert.delivered
+    (post,) = site.hits("/hook", "POST")
+    text = json.loads(post.body)["text"]
+    assert "- llm: down (ConnectError" in text and "- postgres: up" in text
