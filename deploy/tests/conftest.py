@@ -3,8 +3,11 @@
 import os
 import shutil
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from antifragile_core.settings import Settings
+from temporalio.testing import WorkflowEnvironment
 
 INSTALL_HINTS = {
     "promtool": "apt-get install -y --no-install-recommends prometheus",
@@ -29,3 +32,18 @@ def tool() -> Callable[[str], str]:
         return path
 
     return find
+
+
+@pytest.fixture
+def worker_settings(temporal_env: WorkflowEnvironment, fleet_prefix: str) -> Callable[..., Settings]:
+    """Settings for a worker on the session's Temporal server in this test's own fleet; no database needed."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "temporal_address": temporal_env.client.service_client.config.target_host,
+            "task_queue_prefix": fleet_prefix,
+            "graceful_shutdown_seconds": 2.0,
+        }
+        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+
+    return make

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 DEPLOY = Path(__file__).resolve().parents[1]
@@ -91,10 +90,10 @@ def referenced_metrics() -> set[str]:
 
 
 async def test_alerts_and_dashboard_read_metrics_a_worker_exports(
-    temporal_env: WorkflowEnvironment, make_settings: Callable[..., Settings]
+    worker_settings: Callable[..., Settings],
 ) -> None:
     port = free_port()
-    settings = make_settings(metrics_port=port)
+    settings = worker_settings(metrics_port=port)
     client = await connect(settings)
     worker = build_worker(
         client,

@@ -105,6 +105,16 @@ class NapWorkerProcess:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{url} never answered {status}")
 
+    async def metrics_once_reported_ready(self, task_queue: str, within: float = 15) -> str:
+        """The exposition once a gauge reading taken while the worker polls is in (readings are periodic)."""
+        deadline = time.monotonic() + within
+        while True:
+            body = await self.wait_for(f"http://127.0.0.1:{self.metrics_port}/metrics", 200)
+            if sample(body, "antifragile_worker_ready", worker_task_queue=task_queue).endswith(" 1"):
+                return body
+            assert time.monotonic() < deadline, "antifragile_worker_ready never became 1"
+            await asyncio.sleep(0.1)
+
     async def nap_started(self) -> str:
         assert self.proc is not None and self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), timeout=30)
@@ -194,11 +204,9 @@ async def test_metrics_endpoint_serves_sdk_and_fleet_metrics(
             await client.execute_workflow(
                 NapWorkflow.run, 0.0, id=f"nap-{uuid.uuid4()}", task_queue=fleet_prefix + DEFAULT_QUEUE
             )
-        metrics_url = f"http://127.0.0.1:{worker.metrics_port}/metrics"
-        body = await worker.wait_for(metrics_url, 200)
         ml_queue = fleet_prefix + ML_QUEUE
+        body = await worker.metrics_once_reported_ready(ml_queue)
         assert sample(body, "antifragile_task_queue_backlog", task_queue=ml_queue, task_type="activity")
-        assert sample(body, "antifragile_worker_ready", worker_task_queue=ml_queue).endswith(" 1")
         assert float(sample(body, "antifragile_process_resident_memory_bytes").split()[-1]) > 10_000_000
         assert sample(body, "temporal_activity_execution_latency_count", activity_type="nap").endswith(" 1")
         worker.terminate()

@@ -122,7 +122,11 @@ async def fleet_gauges(
 
     async def loop() -> None:
         while True:
-            await gauges.record()
+            try:
+                await gauges.record()
+            except Exception:
+                # A failed reading leaves stale gauges; it must never stop the readings or the worker.
+                log.exception("fleet gauges not recorded")
             await asyncio.sleep(interval)
 
     task = asyncio.create_task(loop(), name="fleet-gauges")
