@@ -10,6 +10,7 @@ from antifragile_core.contracts.training import TrainingProgress
 from temporalio import activity
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from .heartbeat import Heartbeat
 from .sync_store import SyncStore
 
 log = logging.getLogger(__name__)
@@ -35,14 +36,17 @@ def restore_checkpoint(store: SyncStore, heartbeat_details: Sequence[Any], outpu
 
 
 class ActivityProgress(TrainerCallback):
-    """Heartbeats progress every step, uploads each checkpoint, and stops within one step of cancellation.
+    """Reports progress every logged step, uploads each checkpoint, stops within a step of cancellation.
 
     The heartbeat always carries the latest uploaded checkpoint's key: Temporal keeps only the last
     heartbeat's details, and a retried attempt resumes from them. An older checkpoint is deleted only
     after the newer one is uploaded and heartbeated, so a crash at any point leaves one to resume from.
     """
 
-    def __init__(self, store: SyncStore, prefix: str, resumed_from: Path | None) -> None:
+    def __init__(
+        self, heartbeat: Heartbeat, store: SyncStore, prefix: str, resumed_from: Path | None
+    ) -> None:
+        self.heartbeat = heartbeat
         self.store = store
         self.prefix = prefix
         self.checkpoint_key = f"{prefix}/{resumed_from.name}" if resumed_from else None
@@ -89,7 +93,7 @@ class ActivityProgress(TrainerCallback):
             self.last_loss = float(logs["loss"])
             if self.first_loss is None:
                 self.first_loss = self.last_loss
-        activity.heartbeat(self.progress(state))
+        self.heartbeat.send(self.progress(state))
 
     def on_step_end(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
@@ -106,7 +110,7 @@ class ActivityProgress(TrainerCallback):
         key = f"{self.prefix}/{folder}"
         self.store.upload_dir(Path(args.output_dir) / folder, key)
         previous, self.checkpoint_key = self.checkpoint_key, key
-        activity.heartbeat(self.progress(state))
+        self.heartbeat.send(self.progress(state))
         if previous not in (None, key):
             self.store.delete_prefix(previous)
         log.info("checkpoint stored", extra={"key": key, "step": state.global_step})

@@ -1,35 +1,51 @@
-"""Heartbeats while a long blocking step (importing the ML stack, loading a model) holds the activity."""
+"""Heartbeats from a helper thread, so long blocking steps (imports, model loading, a slow training step,
+a checkpoint upload) never look like a dead worker."""
 
 import contextvars
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 from temporalio import activity
 
 INTERVAL_SECONDS = 1.0
 
 
-@contextmanager
-def keepalive() -> Iterator[None]:
-    """Heartbeat from a helper thread until the block ends.
+class Heartbeat:
+    """The activity's heartbeat: `send` records the latest details, the helper thread repeats them.
 
-    It re-sends the details the previous attempt left (its checkpoint key): Temporal keeps only the last
-    heartbeat's details, so an empty heartbeat here would lose the resume point if this attempt crashed too.
+    It starts from the details the previous attempt left (its checkpoint key): Temporal keeps only the last
+    heartbeat's details, so an empty heartbeat would lose the resume point if this attempt crashed too.
+    The heartbeat timeout then detects a dead worker process; a hung one is bounded by start-to-close.
     """
-    details = activity.info().heartbeat_details
-    context = contextvars.copy_context()  # the activity context lives in context variables
-    stop = threading.Event()
 
-    def beat() -> None:
-        while not stop.wait(INTERVAL_SECONDS):
-            context.run(activity.heartbeat, *details)
+    def __init__(self) -> None:
+        self.details: tuple[Any, ...] = tuple(activity.info().heartbeat_details)
 
-    activity.heartbeat(*details)
-    helper = threading.Thread(target=beat, name="keepalive", daemon=True)
-    helper.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        helper.join()
+    def send(self, *details: Any) -> None:
+        self.details = details
+        activity.heartbeat(*details)
+
+    @contextmanager
+    def kept_alive(self) -> Iterator["Heartbeat"]:
+        context = contextvars.copy_context()  # the activity context lives in context variables
+        stop = threading.Event()
+
+        def repeat() -> None:
+            while not stop.wait(INTERVAL_SECONDS):
+                context.run(activity.heartbeat, *self.details)
+
+        self.send(*self.details)
+        helper = threading.Thread(target=repeat, name="heartbeat", daemon=True)
+        helper.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            helper.join()
+
+
+def keepalive() -> AbstractContextManager[Heartbeat]:
+    """Heartbeat the previous attempt's details until the block ends."""
+    return Heartbeat().kept_alive()

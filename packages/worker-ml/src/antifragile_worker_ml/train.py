@@ -16,7 +16,7 @@ from . import smoke
 from .checkpoints import ActivityProgress, checkpoint_step, restore_checkpoint
 from .dataset import Corpus, build_splits, heldout_jsonl, load_corpus
 from .device import Device, pick_device
-from .heartbeat import keepalive
+from .heartbeat import Heartbeat, keepalive
 from .layout import ModelVersion, checkpoints_prefix, owned_key
 from .presets import BaseModelSpec, load_pretrained, resolve_base_model
 from .sft import build_trainer, lora_config, sft_config, with_adapter
@@ -50,83 +50,87 @@ def train(store: SyncStore, req: TrainingRequest) -> TrainingResult:
     if parent is not None and not store.exists(parent.metadata):
         raise bad_input(NOT_FOUND, f"no trained model at init_adapter_key {parent.prefix!r}")
 
+    with tempfile.TemporaryDirectory(prefix="train-") as tmp, keepalive() as heartbeat:
+        return _train(store, req, spec, version, parent, heartbeat, Path(tmp))
+
+
+def _train(
+    store: SyncStore,
+    req: TrainingRequest,
+    spec: BaseModelSpec,
+    version: ModelVersion,
+    parent: ModelVersion | None,
+    heartbeat: Heartbeat,
+    work: Path,
+) -> TrainingResult:
     hp = req.hyperparameters
     device = pick_device()
-    with tempfile.TemporaryDirectory(prefix="train-") as tmp:
-        work = Path(tmp)
-        with keepalive():
-            corpus = load_corpus(store, req.organization_id, req.dataset_key)
-            model, tokenizer = _base_model(store, spec, version, parent, corpus, device, work)
-            splits = build_splits(tokenizer, corpus, hp.seq_len, hp.heldout_fraction, hp.seed)
-            store.put(version.heldout, heldout_jsonl(splits.heldout))
-            init_adapter = None
-            if parent is not None:
-                init_adapter = work / "init-adapter"
-                store.download_dir(parent.adapter, init_adapter)
-            lora = lora_config(hp.lora_r, hp.lora_alpha, hp.lora_dropout)
-            peft_model = with_adapter(model, lora, init_adapter)
-            resume = restore_checkpoint(store, activity.info().heartbeat_details, work / "out")
-            progress = ActivityProgress(store, checkpoints_prefix(req.organization_id, req.job_id), resume)
-            config = sft_config(
-                work / "out",
-                device.type,
-                batch_size=hp.batch_size,
-                seq_len=hp.seq_len,
-                learning_rate=hp.learning_rate,
-                epochs=hp.epochs,
-                max_steps=hp.max_steps,
-                save_steps=hp.checkpoint_every,
-                seed=hp.seed,
-            )
-            trainer = build_trainer(peft_model, tokenizer, splits.train, config, [progress])
-        log.info(
-            "training",
-            extra={
-                "job_id": req.job_id,
-                "device": device.name,
-                "resume": str(resume),
-                "rows": len(splits.train),
-            },
-        )
-        started = time.monotonic()
-        # Cancellation is observed between steps by the callback, never thrown into the middle of a
-        # checkpoint upload; leaving the shield re-raises it.
-        with activity.shield_thread_cancel_exception():
-            trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-        state = trainer.state
-        if progress.cancelled:
-            raise CancelledError(f"cancelled at step {state.global_step}; kept {progress.checkpoint_key}")
+    corpus = load_corpus(store, req.organization_id, req.dataset_key)
+    model, tokenizer = _base_model(store, spec, version, parent, corpus, device, work)
+    splits = build_splits(tokenizer, corpus, hp.seq_len, hp.heldout_fraction, hp.seed)
+    store.put(version.heldout, heldout_jsonl(splits.heldout))
+    init_adapter = None
+    if parent is not None:
+        init_adapter = work / "init-adapter"
+        store.download_dir(parent.adapter, init_adapter)
+    peft_model = with_adapter(model, lora_config(hp.lora_r, hp.lora_alpha, hp.lora_dropout), init_adapter)
+    resume = restore_checkpoint(store, activity.info().heartbeat_details, work / "out")
+    progress = ActivityProgress(heartbeat, store, checkpoints_prefix(req.organization_id, req.job_id), resume)
+    config = sft_config(
+        work / "out",
+        device.type,
+        batch_size=hp.batch_size,
+        seq_len=hp.seq_len,
+        learning_rate=hp.learning_rate,
+        epochs=hp.epochs,
+        max_steps=hp.max_steps,
+        save_steps=hp.checkpoint_every,
+        seed=hp.seed,
+    )
+    trainer = build_trainer(peft_model, tokenizer, splits.train, config, [progress])
+    log.info(
+        "training",
+        extra={"job_id": req.job_id, "device": device.name, "resume": str(resume), "rows": len(splits.train)},
+    )
+    started = time.monotonic()
+    # Cancellation is observed between steps by the callback, never thrown into the middle of a
+    # checkpoint upload; leaving the shield re-raises it.
+    with activity.shield_thread_cancel_exception():
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    state = trainer.state
+    if progress.cancelled:
+        raise CancelledError(f"cancelled at step {state.global_step}; kept {progress.checkpoint_key}")
 
-        result = TrainingResult(
-            job_id=req.job_id,
-            base_model=req.base_model,
-            adapter_key=version.prefix,
-            heldout_key=version.heldout,
-            device=device.name,
-            metrics=TrainingMetrics(
-                steps=state.global_step,
-                train_tokens=state.num_input_tokens_seen,
-                first_loss=progress.first_loss,
-                final_loss=progress.last_loss,
-                tokens_per_second=progress.tokens_per_second(state),
-                duration_seconds=time.monotonic() - started,
-                resumed_from_step=checkpoint_step(resume.name) if resume else None,
-            ),
-        )
-        adapter_dir = work / "adapter"
-        peft_model.save_pretrained(adapter_dir)
-        tokenizer.save_pretrained(adapter_dir)
-        store.upload_dir(adapter_dir, version.adapter)
-        metadata = ModelMetadata(
-            result=result,
-            request=req,
-            base_source=spec.source,
-            label=smoke.SMOKE_LABEL if spec.smoke else None,
-            documents=len(corpus.texts),
-            train_examples=len(splits.train),
-            heldout_examples=len(splits.heldout),
-        )
-        store.put(version.metadata, metadata.model_dump_json(indent=2).encode())  # last: marks it complete
+    result = TrainingResult(
+        job_id=req.job_id,
+        base_model=req.base_model,
+        adapter_key=version.prefix,
+        heldout_key=version.heldout,
+        device=device.name,
+        metrics=TrainingMetrics(
+            steps=state.global_step,
+            train_tokens=state.num_input_tokens_seen,
+            first_loss=progress.first_loss,
+            final_loss=progress.last_loss,
+            tokens_per_second=progress.tokens_per_second(state),
+            duration_seconds=time.monotonic() - started,
+            resumed_from_step=checkpoint_step(resume.name) if resume else None,
+        ),
+    )
+    adapter_dir = work / "adapter"
+    peft_model.save_pretrained(adapter_dir)
+    tokenizer.save_pretrained(adapter_dir)
+    store.upload_dir(adapter_dir, version.adapter)
+    metadata = ModelMetadata(
+        result=result,
+        request=req,
+        base_source=spec.source,
+        label=smoke.SMOKE_LABEL if spec.smoke else None,
+        documents=len(corpus.texts),
+        train_examples=len(splits.train),
+        heldout_examples=len(splits.heldout),
+    )
+    store.put(version.metadata, metadata.model_dump_json(indent=2).encode())  # last: marks it complete
     return result
 
 
