@@ -2,6 +2,7 @@
 real worker-openai metered against PostgreSQL, answers from the local OpenAI-compatible server."""
 
 import asyncio
+import io
 import re
 import uuid
 from argparse import Namespace
@@ -15,7 +16,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from antifragile_cli import collective
-from antifragile_core.contracts.collective import Passage
+from antifragile_core.contracts.collective import Passage, ResearchRequest
 from antifragile_core.contracts.costs import CostQuery
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.usage import TokenUsage
@@ -28,11 +29,18 @@ from antifragile_worker_default import db
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker as default_worker
 from antifragile_worker_default.resources import Resources as DefaultResources
-from antifragile_worker_openai.budget import BillingScope, Ledger, Meter, Reservation, price
+from antifragile_worker_openai.budget import (
+    BillingInterceptor,
+    BillingScope,
+    Ledger,
+    Reservation,
+    open_meter,
+    price,
+)
 from antifragile_worker_openai.llm import LLM, LLM_INVALID_OUTPUT
 from antifragile_worker_openai.main import create_worker as openai_worker
 from antifragile_worker_openai.ratelimit import TokenBucket
-from antifragile_worker_openai.research import citations_from
+from antifragile_worker_openai.research import citations_from, web_search_allowed
 from antifragile_worker_openai.resources import Resources as OpenAIResources
 from antifragile_worker_openai.wisdom import attributed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
@@ -82,12 +90,17 @@ def llm_settings(
 @asynccontextmanager
 async def fleet(client: Client, settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[DefaultResources]:
     """worker-default (all workflows) and a metered worker-openai, as their `serve` builds them."""
-    async with open_store(settings) as store:
-        res = DefaultResources(settings=settings, pool=pool, store=store, client=client)
-        llm = replace(LLM.from_settings(settings), meter=Meter(Ledger(pool, settings)))
-        llm_res = OpenAIResources(settings=settings, store=store, llm=llm)
-        async with default_worker(res), openai_worker(client, llm_res):
-            yield res
+    meter = await open_meter(settings)
+    try:
+        async with open_store(settings) as store:
+            res = DefaultResources(settings=settings, pool=pool, store=store, client=client)
+            llm_res = OpenAIResources(
+                settings=settings, store=store, llm=replace(LLM.from_settings(settings), meter=meter)
+            )
+            async with default_worker(res), openai_worker(client, llm_res):
+                yield res
+    finally:
+        await meter.ledger.pool.close()
 
 
 async def add_document(res: DefaultResources, org: str, filename: str, text: str) -> str:
@@ -316,6 +329,31 @@ def test_an_unpriced_model_is_refused(make_settings: Callable[..., Settings]) ->
     assert refused.value.non_retryable and "LLM_PRICES" in refused.value.message
 
 
+async def test_worker_openai_asks_temporal_for_the_queue_wide_rate_limit(
+    temporal_client: Client, llm_settings: Callable[..., Settings]
+) -> None:
+    """Temporal's matching service enforces the limit (measured on the dev server at 1/s: three queued
+    activities started at 0, 0.03 and 3.9 s); the worker's part is to pass the setting on."""
+    settings = llm_settings(openai_queue_activities_per_second=2.5)
+    async with open_store(settings) as store:
+        res = OpenAIResources(settings=settings, store=store, llm=LLM.from_settings(settings))
+        config = openai_worker(temporal_client, res).config()
+    assert config["max_task_queue_activities_per_second"] == 2.5
+    assert any(isinstance(i, BillingInterceptor) for i in config["interceptors"])
+
+
+def test_web_search_needs_the_request_the_setting_and_openai_itself(
+    make_settings: Callable[..., Settings],
+) -> None:
+    asked = ResearchRequest(organization_id="org", question="q", web_search=True)
+    assert web_search_allowed(make_settings(openai_web_search=True), asked)
+    assert not web_search_allowed(make_settings(openai_web_search=True, openai_base_url="http://x/v1"), asked)
+    assert not web_search_allowed(make_settings(), asked)
+    assert not web_search_allowed(
+        make_settings(openai_web_search=True), asked.model_copy(update={"web_search": False})
+    )
+
+
 async def test_token_bucket_waits_for_the_minutes_budget() -> None:
     bucket = TokenBucket(per_minute=6_000)  # 100 tokens a second
     assert await bucket.acquire(6_000) == 0.0
@@ -403,18 +441,16 @@ async def test_cli_runs_a_catchball_and_a_wisdom_round_from_typed_answers_and_sh
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     settings = llm_settings()
-    typed = iter(
-        [
-            "Add a date.",  # catchball round 1: alice asks for a change, bob agrees (Enter)
-            "",
-            "",  # round 2: both agree
-            "",
-            "ana: Grow in the Baltics.",  # wisdom
-            "no colon here",
-            "ben: Fix the driver shortage first.",
-        ]
-    )
-    monkeypatch.setattr("builtins.input", lambda prompt="": next(typed, ""))
+    typed = [
+        "Add a date.",  # catchball round 1: alice asks for a change, bob agrees (Enter)
+        "",
+        "",  # round 2: both agree
+        "",
+        "ana: Grow in the Baltics.",  # wisdom
+        "no colon here",
+        "ben: Fix the driver shortage first.",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(typed) + "\n"))  # the terminal
     catchball = Namespace(
         org=org_id,
         statement="Lead Baltic cold chain.",

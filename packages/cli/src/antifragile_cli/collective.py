@@ -95,6 +95,14 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _read(prompt: str) -> str | None:
+    """A line typed in the terminal, stripped; None once input has ended (Ctrl-D, a closed pipe)."""
+    try:
+        return (await asyncio.to_thread(input, prompt)).strip()
+    except EOFError:
+        return None
+
+
 def _participant(spec: str) -> Participant:
     name, sep, level = spec.partition(":")
     if not sep:
@@ -133,8 +141,8 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
             await asyncio.sleep(POLL_SECONDS)
             continue
         who = state.whose_turn
-        text = (await asyncio.to_thread(input, f"[round {state.round}] {who.name} ({who.level}) > ")).strip()
-        if text == "-":
+        text = await _read(f"[round {state.round}] {who.name} ({who.level}) > ")
+        if text is None or text == "-":
             let_pass = len(state.turns)
             continue
         answer = CatchballAnswer(participant=who.name, feedback=text or None, agree=not text)
@@ -182,7 +190,7 @@ async def run_wisdom(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"wisdom round {handle.id}: type 'name: answer' lines; an empty line stops collecting here")
     while (await handle.query(WisdomWorkflow.state)).status == "collecting":
-        line = (await asyncio.to_thread(input, "> ")).strip()
+        line = await _read("> ")
         if not line:
             break
         author, sep, text = line.partition(":")

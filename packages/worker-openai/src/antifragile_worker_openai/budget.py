@@ -18,7 +18,10 @@ The bound is pessimistic by design: near the end of a budget a call that might h
 Hosted web search is billed by OpenAI per search as well; that fee is not in the price table.
 """
 
+import asyncio
 import contextvars
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +43,7 @@ from temporalio.worker import (
 from .ratelimit import TokenBucket
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 MODEL_NOT_PRICED = "ModelNotPriced"
 MESSAGE_OVERHEAD_BYTES = 64
@@ -231,11 +235,16 @@ def model_used(requested: str) -> str:
     return scope.models[-1] if scope is not None and scope.models else requested
 
 
-async def open_meter(settings: Settings) -> Meter:
-    """The worker's meter on its own small pool; the ledger table must exist (worker-default migrates)."""
+async def open_meter(settings: Settings, wait_seconds: float = 120.0) -> Meter:
+    """The worker's meter on its own small pool. The ledger table is worker-default's to create; workers
+    start in any order (compose, Kubernetes, `antifragile dev`), so wait a while for its migration."""
     pool = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=4)
-    if await pool.fetchval("SELECT to_regclass('llm_costs')") is None:
-        await pool.close()
-        raise RuntimeError("table llm_costs is missing: start worker-default once to migrate the database")
+    deadline = time.monotonic() + wait_seconds
+    while await pool.fetchval("SELECT to_regclass('llm_costs')") is None:
+        if time.monotonic() > deadline:
+            await pool.close()
+            raise RuntimeError("table llm_costs is missing: start worker-default to migrate the database")
+        log.info("waiting for worker-default to create the llm_costs table")
+        await asyncio.sleep(1.0)
     bucket = TokenBucket(settings.openai_tokens_per_minute) if settings.openai_tokens_per_minute else None
     return Meter(Ledger(pool, settings), bucket)
