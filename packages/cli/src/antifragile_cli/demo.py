@@ -1,22 +1,32 @@
 """`antifragile demo`: the main job on embedded defaults. Starts the local stack, runs the demo
-organisation's documents through DocumentProcessingWorkflow, and prints each document's result."""
+organisation's documents through DocumentProcessingWorkflow, prints each document's result, then trains
+and evaluates the organisational model (the `smoke` preset: a tiny model, for CPUs) when the corpus is
+ready."""
 
 import argparse
 import asyncio
-import hashlib
 import time
 import uuid
 from pathlib import Path
 
 from antifragile_core.contracts.documents import DocumentUpload
+from antifragile_core.contracts.training import SUBMIT_MODEL_TRAINING_JOB, Hyperparameters, TrainingJobRequest
+from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store, org_key
 from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, DocumentProcessingWorkflow
+from antifragile_workflows.training import manage
 from temporalio.client import Client
 
 from .stack import LocalStack
+from .training import watch
 
 DEMO_DOCS = Path(__file__).resolve().parents[4] / "examples" / "demo-org"
+DEMO_PROMPTS = ["What are Northwind's strategic choices?", "Why pair every new park with storage?"]
+SMOKE_TRAINING = Hyperparameters(
+    epochs=20, learning_rate=3e-3, batch_size=8, seq_len=128, checkpoint_every=25
+)
+"""A tiny random model learns visibly only with many passes at a high rate; still about a minute on a CPU."""
 
 
 def llm_skipped_reason(settings: Settings) -> str | None:
@@ -30,15 +40,16 @@ async def stage_uploads(settings: Settings, org: str, files: list[Path]) -> list
     uploads = []
     async with open_store(settings) as store:
         for path in files:
-            data = path.read_bytes()
-            key = org_key(org, "uploads", hashlib.sha256(data).hexdigest())
-            await store.put(key, data)
+            key = org_key(org, "uploads", uuid.uuid4().hex)
+            await store.put(key, path.read_bytes())
             uploads.append(DocumentUpload(organization_id=org, filename=path.name, upload_key=key))
     return uploads
 
 
-async def process_documents(client: Client, settings: Settings, org: str, files: list[Path]) -> str:
-    """Run the document workflow, printing progress; returns the workflow id."""
+async def process_documents(
+    client: Client, settings: Settings, org: str, files: list[Path]
+) -> tuple[str, DocumentBatchResult]:
+    """Run the document workflow, printing progress; returns its id and result."""
     batch = DocumentBatch(
         organization_id=org,
         uploads=await stage_uploads(settings, org, files),
@@ -49,7 +60,7 @@ async def process_documents(client: Client, settings: Settings, org: str, files:
         DocumentProcessingWorkflow.run,
         batch,
         id=workflow_id,
-        task_queue=settings.task_queue_prefix + "default-queue",
+        task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
     )
     result_task = asyncio.create_task(handle.result())
     while not result_task.done():
@@ -58,8 +69,27 @@ async def process_documents(client: Client, settings: Settings, org: str, files:
             break
         p = await handle.query(DocumentProcessingWorkflow.progress)
         print(f"  [{p.stage}] processed {p.processed}/{p.total}, analysed {p.analysed}, failed {p.failed}")
-    print_result(await result_task)
-    return workflow_id
+    result = await result_task
+    print_result(result)
+    return workflow_id, result
+
+
+async def train_smoke_model(client: Client, settings: Settings, org: str, request_id: str) -> int:
+    """Submit a training job of the smoke preset and follow it to its evaluation."""
+    handle = await manage(
+        client,
+        settings.task_queue_prefix + DEFAULT_QUEUE,
+        SUBMIT_MODEL_TRAINING_JOB,
+        TrainingJobRequest(
+            organization_id=org,
+            request_id=request_id,
+            base_model="smoke",
+            hyperparameters=SMOKE_TRAINING,
+            prompts=DEMO_PROMPTS,
+        ),
+    )
+    print(f"\nTraining the organisational model, job {handle.job_id} (smoke preset: a tiny model for CPUs):")
+    return await watch(client, settings, org, handle.job_id)
 
 
 def print_result(result: DocumentBatchResult) -> None:
@@ -107,13 +137,17 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     async with LocalStack(Path(args.state_dir)) as stack:
         assert stack.client is not None
         print(f"Up in {time.monotonic() - started:.1f}s. Processing {len(files)} documents for {args.org}:")
-        workflow_id = await process_documents(stack.client, stack.settings, args.org, files)
-        print(
-            f"\nTemporal UI: {stack.ui_url}/namespaces/{stack.settings.temporal_namespace}"
-            f"/workflows/{workflow_id}"
-        )
+        workflow_id, result = await process_documents(stack.client, stack.settings, args.org, files)
+        status = 0
+        ready = result.readiness is not None and result.readiness.ready
+        if args.train and ready:
+            status = await train_smoke_model(stack.client, stack.settings, args.org, f"demo-{workflow_id}")
+        elif args.train:
+            print("\nTraining skipped: the corpus is not ready.")
+        workflows = f"{stack.ui_url}/namespaces/{stack.settings.temporal_namespace}/workflows"
+        print(f"\nTemporal UI: {workflows}/{workflow_id} (while `antifragile dev` runs on {args.state_dir})")
     print(f"Done in {time.monotonic() - started:.1f}s.")
-    return 0
+    return status
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -121,4 +155,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--org", default="demo-org")
     demo.add_argument("--docs", default=str(DEMO_DOCS), help="folder of documents to process")
     demo.add_argument("--state-dir", default=".state")
+    demo.add_argument("--no-train", dest="train", action="store_false", help="stop after the documents")
     demo.set_defaults(handler=run_demo)

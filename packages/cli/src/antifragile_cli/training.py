@@ -240,10 +240,20 @@ def print_job(job: TrainingJob) -> None:
             f"({e.heldout_tokens:,} tokens)"
         )
         for sample in e.samples:
-            lines += [f"  prompt: {sample.prompt}", f"    base:  {sample.base}", f"    tuned: {sample.tuned}"]
+            lines += [
+                f"  prompt: {sample.prompt}",
+                f"    base:  {_one_line(sample.base)}",
+                f"    tuned: {_one_line(sample.tuned)}",
+            ]
     if job.error:
         lines.append(f"  error {job.error}")
     print("\n".join(lines))
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    """Generated text on one line: a tiny model's output can be mostly newlines."""
+    flat = " ".join(text.split())
+    return (flat[:limit] + " ...") if len(flat) > limit else (flat or "(nothing generated)")
 
 
 async def job_history(args: argparse.Namespace, settings: Settings) -> int:
