@@ -323,6 +323,17 @@ async def test_concurrent_reservations_never_overrun_the_budget(
     assert price(settings, "m", 100, 100) == Decimal("0.0002")
 
 
+async def test_the_meter_holds_the_per_worker_token_budget_from_settings(
+    make_settings: Callable[..., Settings], db_pool: asyncpg.Pool
+) -> None:
+    meter = await open_meter(make_settings(openai_tokens_per_minute=90_000))
+    unlimited = await open_meter(make_settings())
+    await meter.ledger.pool.close()
+    await unlimited.ledger.pool.close()
+    assert meter.bucket is not None and meter.bucket.capacity == 90_000
+    assert unlimited.bucket is None
+
+
 def test_an_unpriced_model_is_refused(make_settings: Callable[..., Settings]) -> None:
     with pytest.raises(ApplicationError) as refused:
         price(make_settings(llm_prices={}), "mystery", 1, 1)
