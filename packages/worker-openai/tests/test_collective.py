@@ -45,6 +45,7 @@ from antifragile_worker_openai.resources import Resources as OpenAIResources
 from antifragile_worker_openai.wisdom import attributed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
 from antifragile_workflows.costs import OrganizationCostsWorkflow
+from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
 from antifragile_workflows.wisdom import ContributionIn, WisdomRound, WisdomWorkflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
@@ -201,6 +202,49 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
     [line] = report.lines
     assert (line.activity, line.model, line.calls) == ("perform_simple_research", MODEL, 1)
     assert report.spent_usd == pytest.approx(float(expected)) and report.reserved_usd == 0
+
+
+async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
+    temporal_client: Client,
+    llm_settings: Callable[..., Settings],
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+) -> None:
+    settings = llm_settings()
+    async with fleet(temporal_client, settings, db_pool) as res:
+        key = org_key(org_id, "uploads", uuid.uuid4().hex)
+        await res.store.put(key, PLAN.encode())
+        batch = DocumentBatch(
+            organization_id=org_id,
+            uploads=[DocumentUpload(organization_id=org_id, filename="plan.md", upload_key=key)],
+        )
+        result = await temporal_client.execute_workflow(
+            DocumentProcessingWorkflow.run,
+            batch,
+            id=workflow_id("documents"),
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+
+    [outcome] = result.outcomes
+    assert outcome.summary is not None and outcome.analysis is not None
+    rows = await db_pool.fetch(
+        "SELECT activity, status, input_tokens, output_tokens FROM llm_costs WHERE organization_id = $1",
+        org_id,
+    )
+    by_activity = {r["activity"]: r for r in rows}
+    assert sorted(by_activity) == ["analyze_document_content", "generate_document_summary"]
+    assert all(r["status"] == "settled" for r in rows)
+    for activity_name, done in (
+        ("generate_document_summary", outcome.summary),
+        ("analyze_document_content", outcome.analysis),
+    ):
+        row = by_activity[activity_name]
+        assert (row["input_tokens"], row["output_tokens"]) == (
+            done.usage.input_tokens,
+            done.usage.output_tokens,
+        )
+    assert usage_of(openai_server.completions) == outcome.summary.usage + outcome.analysis.usage
 
 
 async def test_wisdom_round_reaches_quorum_and_attributes_every_point(

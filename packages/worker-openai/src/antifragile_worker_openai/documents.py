@@ -23,6 +23,7 @@ from antifragile_core.storage.keys import InvalidKey, check_key, org_key
 from pydantic import Field, ValidationError
 from temporalio import activity
 
+from .budget import model_used
 from .chunking import Checkpoint, Reading, ReadResult, read_long_text
 from .resources import Resources
 
@@ -77,7 +78,7 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
             document_id=doc.document_id,
             summary=read.output.summary,
             key_points=read.output.key_points,
-            model=_model(res, doc, "summary"),
+            model=model_used(_model(res, doc, "summary")),
             chunks=read.parts,
             usage=read.usage,
         )
@@ -88,7 +89,7 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
         return DocumentAnalysis(
             document_id=doc.document_id,
             **read.output.model_dump(),
-            model=_model(res, doc, "analysis"),
+            model=model_used(_model(res, doc, "analysis")),
             chunks=read.parts,
             usage=read.usage,
         )
