@@ -9,6 +9,7 @@ from argparse import Namespace
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 import pytest_asyncio
 from antifragile_cli import collective
 from antifragile_core.contracts.collective import Passage, ResearchRequest
-from antifragile_core.contracts.costs import CostQuery
+from antifragile_core.contracts.costs import CostQuery, budget_month_start
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED
@@ -365,6 +366,24 @@ async def test_concurrent_reservations_never_overrun_the_budget(
     await ledger.release(kept[1])
     assert isinstance(await ledger.reserve(scope, "m", 2_000), Reservation)  # freed room is reusable
     assert price(settings, "m", 100, 100) == Decimal("0.0002")
+
+
+async def test_only_this_months_spend_and_live_reservations_count(
+    make_settings: Callable[..., Settings], db_pool: asyncpg.Pool, org_id: str
+) -> None:
+    settings = make_settings(
+        llm_prices={"m": {"input_per_million": 1.0, "output_per_million": 1.0}}, llm_budget_usd=1.0
+    )
+    await db_pool.execute(
+        "INSERT INTO llm_costs (organization_id, activity, model, status, reserved_usd, cost_usd, created_at)"
+        " VALUES ($1, 'last month', 'm', 'settled', 5, 5, $2),"
+        " ($1, 'crashed worker', 'm', 'reserved', 5, 0, now() - interval '2 hours')",
+        org_id,
+        budget_month_start(datetime.now(UTC)) - timedelta(seconds=1),
+    )
+    assert isinstance(
+        await Ledger(db_pool, settings).reserve(BillingScope(org_id, "t"), "m", 1_000), Reservation
+    )
 
 
 async def test_the_meter_holds_the_per_worker_token_budget_from_settings(

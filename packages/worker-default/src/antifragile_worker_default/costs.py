@@ -5,20 +5,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostLine, CostQuery, CostReport
+from antifragile_core.contracts.costs import (
+    GET_ORGANIZATION_COSTS,
+    CostLine,
+    CostQuery,
+    CostReport,
+    budget_month_start,
+)
 
 from .resources import Resources
-
-
-def month_start(now: datetime) -> datetime:
-    """The start of the budget month (UTC) that `now` falls in."""
-    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def activities(res: Resources) -> list[Callable[..., Any]]:
     @GET_ORGANIZATION_COSTS.implement
     async def get_organization_costs(query: CostQuery) -> CostReport:
-        since = query.since or month_start(datetime.now(UTC))
+        since = query.since or budget_month_start(datetime.now(UTC))
         async with res.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT activity, model, count(*) AS calls, sum(input_tokens) AS input_tokens,"

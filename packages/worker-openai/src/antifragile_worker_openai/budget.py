@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import asyncpg
+from antifragile_core.contracts.costs import budget_month_start
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED, bad_input
 from antifragile_core.settings import Settings
@@ -134,7 +135,7 @@ class Ledger:
                 f" AND (status = 'settled' OR (status = 'reserved' AND created_at > now() - interval"
                 f" '{STALE_RESERVATION}'))",
                 org,
-                _month_start(),
+                budget_month_start(datetime.now(UTC)),
             )
             model = wanted
             bound = price(settings, model, input_tokens, max_out)
@@ -186,10 +187,6 @@ class Ledger:
         )
 
 
-def _month_start() -> datetime:
-    return datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 class Meter:
     """Wraps each LLM call: token bucket, reservation, the call on the chosen model, settlement."""
 
@@ -209,11 +206,11 @@ class Meter:
         if scope is None:
             raise RuntimeError("an LLM call outside an organisation's activity cannot be billed")
         bound = input_bound(*sent)
-        if self.bucket is not None:
-            # The bucket meters what the endpoint's own rate limiter counts: about 4 bytes a token.
-            await self.bucket.acquire(bound // 4 + self.ledger.settings.llm_max_output_tokens)
         reservation = await self.ledger.reserve(scope, model, bound)
         try:
+            if self.bucket is not None:
+                # The bucket meters what the endpoint's own rate limiter counts: about 4 bytes a token.
+                await self.bucket.acquire(bound // 4 + self.ledger.settings.llm_max_output_tokens)
             output, usage = await call(reservation.model)
         except ApplicationError as err:
             if spent_on_failure(err):

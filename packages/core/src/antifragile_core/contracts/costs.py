@@ -1,9 +1,14 @@
 """Cost report contract: what an organisation's LLM calls cost, read from the ledger (default-queue)."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
+
+
+def budget_month_start(now: datetime) -> datetime:
+    """The start of the budget month (UTC) that `now` falls in: budgets are per calendar month."""
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 class CostQuery(Model):
