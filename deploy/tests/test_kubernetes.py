@@ -14,7 +14,6 @@ DEPLOY = Path(__file__).resolve().parents[1]
 KUBERNETES_VERSION = "1.31.0"
 WORKERS = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE, "worker-ml": ML_QUEUE}
 SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
-NON_SETTINGS_ENV = {"HF_HOME"}  # read by Hugging Face libraries in the ML worker, not by Settings
 CREDENTIAL_KEYS = {"POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 """Keys of the antifragile-credentials Secret that the README tells operators to create."""
 
@@ -91,7 +90,7 @@ def test_environment_names_are_settings_and_only_openai_sees_the_key(
 ) -> None:
     spec = container(resources, worker)
     names = set(settings_configmap(resources)) | {item["name"] for item in spec["env"]} | CREDENTIAL_KEYS
-    assert names - NON_SETTINGS_ENV <= SETTINGS_ENV, names - NON_SETTINGS_ENV - SETTINGS_ENV
+    assert names <= SETTINGS_ENV, names - SETTINGS_ENV
     keys = [item for item in spec["env"] if item["name"] == "OPENAI_API_KEY"]
     if worker == "worker-openai":
         assert keys == [
