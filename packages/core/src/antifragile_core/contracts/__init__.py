@@ -59,5 +59,4 @@ ALL_CONTRACTS: tuple[ActivityContract, ...] = (
     GET_ORGANIZATION_COSTS,
     RECORD_TRAINING_JOB_UPDATE,
 )
-
 """Every contract, the seed's and any helper steps a later module adds."""
