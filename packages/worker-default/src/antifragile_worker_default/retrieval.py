@@ -64,11 +64,12 @@ async def index_missing(conn: asyncpg.Connection, store: ObjectStore, organizati
             (organization_id, doc["id"], n, doc["filename"], body)
             for n, body in enumerate(split_passages(text))
         ]
-        await conn.executemany(
-            "INSERT INTO document_passages (organization_id, document_id, passage_no, filename, body)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            rows,
-        )
+        async with conn.transaction():  # all of a document's passages or none: a retry finishes the rest
+            await conn.executemany(
+                "INSERT INTO document_passages (organization_id, document_id, passage_no, filename, body)"
+                " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                rows,
+            )
 
 
 async def search(conn: asyncpg.Connection, organization_id: str, query: str, limit: int) -> list[Passage]:
