@@ -84,3 +84,12 @@ async def test_a_query_without_searchable_words_is_rejected(
     with pytest.raises(ApplicationError) as rejected:
         await search(run_activity, resources, org_id, "the and of ?!")
     assert rejected.value.type == INVALID_INPUT and rejected.value.non_retryable
+
+
+async def test_a_document_whose_text_is_gone_is_skipped_not_fatal(
+    resources: Resources, stage: Callable[..., Awaitable[Any]], run_activity: Any, org_id: str
+) -> None:
+    upload = await stage(resources.store, org_id, "plan.md", PLAN.encode())
+    document: ProcessedDocument = await run_activity(resources, PROCESS_DOCUMENT_UPLOAD, upload)
+    await resources.store.delete(document.text_key)
+    assert (await search(run_activity, resources, org_id, "depots")).passages == []

@@ -8,6 +8,7 @@ the insert is keyed by (organisation, document, passage number), so concurrent o
 changes nothing twice. Passages are deleted with their document, so a deleted document is never cited.
 """
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +21,11 @@ from antifragile_core.contracts.retrieval import (
     PassageQuery,
 )
 from antifragile_core.errors import INVALID_INPUT, bad_input
-from antifragile_core.storage import ObjectStore
+from antifragile_core.storage import ObjectNotFound, ObjectStore
 
 from .resources import Resources
+
+log = logging.getLogger(__name__)
 
 PASSAGE_CHARS = 1_200
 """Target passage size: a few paragraphs, small enough that eight of them fit any model's context."""
@@ -59,7 +62,11 @@ async def index_missing(conn: asyncpg.Connection, store: ObjectStore, organizati
         organization_id,
     )
     for doc in missing:
-        text = (await store.get(doc["text_key"])).decode("utf-8")
+        try:
+            text = (await store.get(doc["text_key"])).decode("utf-8")
+        except ObjectNotFound:
+            log.warning("document text missing from the store", extra={"document_id": str(doc["id"])})
+            continue
         rows = [
             (organization_id, doc["id"], n, doc["filename"], body)
             for n, body in enumerate(split_passages(text))
