@@ -3,6 +3,7 @@
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
@@ -10,12 +11,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE
+import pytest
+from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE, OPENAI_QUEUE
+from antifragile_core.settings import Settings
 from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
@@ -23,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 NAP_WORKER = Path(__file__).with_name("nap_worker.py")
+QUEUES = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE}
 
 
 @workflow.defn
@@ -68,10 +72,18 @@ def sample(exposition: str, metric: str, **labels: str) -> str:
     return lines[0]
 
 
-class NapWorkerProcess:
-    """nap_worker.py in its own process, configured through the environment like a container."""
+class WorkerProcess:
+    """A worker in its own process, configured through the environment like a container."""
 
-    def __init__(self, temporal_address: str, prefix: str, graceful_seconds: float) -> None:
+    def __init__(
+        self,
+        temporal_address: str,
+        prefix: str,
+        graceful_seconds: float,
+        command: Sequence[str] = (sys.executable, str(NAP_WORKER)),
+        **env: str,
+    ) -> None:
+        self.command = command
         self.health_port, self.metrics_port = free_port(), free_port()
         self.env = os.environ | {
             "TEMPORAL_ADDRESS": temporal_address,
@@ -80,14 +92,15 @@ class NapWorkerProcess:
             "METRICS_PORT": str(self.metrics_port),
             "METRICS_INTERVAL_SECONDS": "0.2",
             "GRACEFUL_SHUTDOWN_SECONDS": str(graceful_seconds),
+            **env,
         }
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
+    async def start(self, within: float = 30) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(NAP_WORKER), env=self.env, stdout=asyncio.subprocess.PIPE
+            *self.command, env=self.env, stdout=asyncio.subprocess.PIPE
         )
-        await self.wait_for(f"http://127.0.0.1:{self.health_port}/readyz", 200)
+        await self.wait_for(f"http://127.0.0.1:{self.health_port}/readyz", 200, within)
 
     async def get(self, url: str) -> tuple[int, str]:
         return await asyncio.to_thread(http_get, url)
@@ -148,7 +161,7 @@ async def test_sigterm_drains_the_running_activity_and_readiness_flips(
     temporal_env: WorkflowEnvironment, fleet_prefix: str
 ) -> None:
     client = temporal_env.client
-    worker = NapWorkerProcess(client.service_client.config.target_host, fleet_prefix, graceful_seconds=20)
+    worker = WorkerProcess(client.service_client.config.target_host, fleet_prefix, graceful_seconds=20)
     try:
         await worker.start()
         assert await worker.get(f"http://127.0.0.1:{worker.health_port}/livez") == (200, "live\n")
@@ -174,8 +187,8 @@ async def test_activity_outliving_the_grace_period_is_handed_back_and_retried(
 ) -> None:
     client = temporal_env.client
     address = client.service_client.config.target_host
-    first = NapWorkerProcess(address, fleet_prefix, graceful_seconds=0.5)
-    second = NapWorkerProcess(address, fleet_prefix, graceful_seconds=0.5)
+    first = WorkerProcess(address, fleet_prefix, graceful_seconds=0.5)
+    second = WorkerProcess(address, fleet_prefix, graceful_seconds=0.5)
     try:
         await first.start()
         async with workflow_host(client, fleet_prefix):
@@ -197,7 +210,7 @@ async def test_metrics_endpoint_serves_sdk_and_fleet_metrics(
     temporal_env: WorkflowEnvironment, fleet_prefix: str
 ) -> None:
     client = temporal_env.client
-    worker = NapWorkerProcess(client.service_client.config.target_host, fleet_prefix, graceful_seconds=5)
+    worker = WorkerProcess(client.service_client.config.target_host, fleet_prefix, graceful_seconds=5)
     try:
         await worker.start()
         async with workflow_host(client, fleet_prefix):
@@ -209,6 +222,33 @@ async def test_metrics_endpoint_serves_sdk_and_fleet_metrics(
         assert sample(body, "antifragile_task_queue_backlog", task_queue=ml_queue, task_type="activity")
         assert float(sample(body, "antifragile_process_resident_memory_bytes").split()[-1]) > 10_000_000
         assert sample(body, "temporal_activity_execution_latency_count", activity_type="nap").endswith(" 1")
+        worker.terminate()
+        assert await worker.exit_code() == 0
+    finally:
+        worker.kill()
+
+
+@pytest.mark.parametrize("script", ["worker-default", "worker-openai"])
+async def test_real_slim_workers_become_ready_and_stop_cleanly_on_sigterm(
+    temporal_env: WorkflowEnvironment, make_settings: Callable[..., Settings], script: str, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    command = shutil.which(script)
+    assert command is not None, f"{script} is not installed in this environment"
+    worker = WorkerProcess(
+        settings.temporal_address,
+        settings.task_queue_prefix,
+        graceful_seconds=5,
+        command=[command],
+        DATABASE_URL=settings.postgres_dsn,
+        STORAGE_DIR=str(tmp_path / "objects"),
+        OPENAI_API_KEY="",
+        OPENAI_BASE_URL="",
+    )
+    try:
+        await worker.start(within=60)
+        body = await worker.metrics_once_reported_ready(settings.task_queue_prefix + QUEUES[script])
+        assert "temporal_" in body
         worker.terminate()
         assert await worker.exit_code() == 0
     finally:
