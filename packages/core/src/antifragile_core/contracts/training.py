@@ -58,7 +58,9 @@ class TrainingRequest(Model):
     base_model: str = Field(min_length=1)
     hyperparameters: Hyperparameters = Hyperparameters()
     init_adapter_key: str | None = None
+    """Continue from this trained model (a `TrainingResult.adapter_key` of the same organisation)."""
     dataset_key: str | None = None
+    """Extra supervised examples: JSONL of {"prompt", "completion"}; loss on the completion only."""
 
 
 class TrainingMetrics(Model):
@@ -75,6 +77,7 @@ class TrainingResult(Model):
     job_id: str
     base_model: str
     adapter_key: str
+    """The stored model version `orgs/<org>/models/<job>`: adapter/ (with tokenizer), metadata.json."""
     heldout_key: str
     device: str
     metrics: TrainingMetrics
