@@ -138,7 +138,7 @@ async def checkpoint_heartbeat(handle: WorkflowHandle) -> TrainingProgress:
                     )
                     if progress.checkpoint_key:
                         return progress
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.05)
 
 
 async def test_training_lowers_loss_and_beats_base_on_heldout_text(
@@ -161,6 +161,7 @@ async def test_training_lowers_loss_and_beats_base_on_heldout_text(
         assert await store.exists(f"{result.adapter_key}/adapter/tokenizer.json")
         metadata = json.loads(await store.get(f"{result.adapter_key}/metadata.json"))
         assert "smoke preset" in metadata["label"]
+        assert not await store.list_objects(org_key(org_id, "checkpoints", "job-1") + "/")
 
         prompts = ["What is Northwind's mission?", "Which threats does the cooperative face?"]
         evaluation = await temporal_client.execute_workflow(
@@ -212,6 +213,7 @@ def spawn_worker(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TASK_QUEUE_PREFIX": settings.task_queue_prefix,
         "STORAGE_DIR": str(settings.storage_dir),
+        "HEARTBEAT_THROTTLE_SECONDS": "0.1",  # the checkpoint's heartbeat reaches the server at once
     }
     command = [str(Path(sys.executable).with_name("worker-ml"))]
     return subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
@@ -223,8 +225,8 @@ async def test_killed_worker_process_resumes_from_its_checkpoint(
     settings = make_settings()
     async with workers(temporal_client, settings, ml=False) as store:
         await put_documents(store, org_id)
-        # Longer steps than the other tests, so a checkpoint heartbeat reaches the server mid-run.
-        hp = fast(max_steps=40, seq_len=128, batch_size=8, checkpoint_every=5)
+        # Longer than the other runs, so the worker is still training when it is killed.
+        hp = fast(max_steps=60, seq_len=128, batch_size=8, checkpoint_every=3)
         req = TrainingRequest(organization_id=org_id, job_id="job-k", base_model="smoke", hyperparameters=hp)
         handle = await start_training(temporal_client, settings, req)
         first = spawn_worker(settings, tmp_path / "worker.log")
@@ -234,7 +236,7 @@ async def test_killed_worker_process_resumes_from_its_checkpoint(
             first.wait()
         finally:
             first.kill()
-        assert seen.step < 40, "the first worker finished before it could be killed"
+        assert seen.step < 60, "the first worker finished before it could be killed"
 
         second = spawn_worker(settings, tmp_path / "worker.log")
         try:
@@ -245,8 +247,8 @@ async def test_killed_worker_process_resumes_from_its_checkpoint(
 
     resumed = result.metrics.resumed_from_step
     assert resumed is not None and resumed >= int(seen.checkpoint_key.rsplit("-", 1)[1])
-    assert resumed % 5 == 0 and 0 < resumed < 40
-    assert result.metrics.steps == 40
+    assert resumed % 3 == 0 and 0 < resumed < 60
+    assert result.metrics.steps == 60
     history = await temporal_client.get_workflow_handle(handle.id).fetch_history()
     starts = [e for e in history.events if e.HasField("activity_task_started_event_attributes")]
     assert starts[-1].activity_task_started_event_attributes.attempt == 2

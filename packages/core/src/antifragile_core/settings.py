@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: float = 30.0
     max_concurrent_activities: int = 20
 
+    # worker-ml: how often heartbeats (progress, checkpoint key) reach Temporal at most; the SDK's own
+    # default waits up to a minute, too slow for live progress, cancellation and an up-to-date resume point.
+    heartbeat_throttle_seconds: float = Field(default=1.0, gt=0)
+
     # Deployment: health endpoints, Prometheus metrics, tracing. Off unless set (the images set the ports),
     # so that several workers in one process or on one test machine never fight over a port.
     health_port: int | None = Field(default=None, ge=1, le=65535)  # serves /livez and /readyz

@@ -21,6 +21,7 @@ from .train import ModelMetadata
 
 
 def evaluate(store: SyncStore, req: EvaluationRequest) -> EvaluationResult:
+    """Perplexity of base and tuned model on the job's held-out text, and both models' answers."""
     version = ModelVersion(owned_key(req.organization_id, req.adapter_key, "adapter_key"))
     heldout_key = owned_key(req.organization_id, req.heldout_key, "heldout_key")
     if not store.exists(version.metadata):

@@ -18,11 +18,6 @@ from .sync_store import SyncStore
 CONCURRENT_ACTIVITIES = 1
 """One model on the accelerator at a time: a second run would only fight the first for its memory."""
 
-HEARTBEAT_THROTTLE = timedelta(seconds=1)
-"""Heartbeats reach the server at least this often (the SDK's default waits up to a minute): status shows
-live progress, a cancellation is seen within a step or two, and a retry finds the newest checkpoint key.
-One small RPC a second for an hours-long activity costs nothing."""
-
 
 def create_worker(
     client: Client, settings: Settings, store: ObjectStore, executor: ThreadPoolExecutor
@@ -35,8 +30,8 @@ def create_worker(
         ML_QUEUE,
         activities=activities(sync_store),
         activity_executor=executor,
-        max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
-        default_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
+        max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
+        default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
     )
 
 

@@ -38,6 +38,7 @@ class ModelMetadata(BaseModel):
 
 
 def train(store: SyncStore, req: TrainingRequest) -> TrainingResult:
+    """Train, resuming from the checkpoint a previous attempt heartbeated; idempotent once stored."""
     spec = resolve_base_model(req.base_model)
     version = ModelVersion.of(req.organization_id, req.job_id)
     parent = None
@@ -130,7 +131,8 @@ def _train(
         train_examples=len(splits.train),
         heldout_examples=len(splits.heldout),
     )
-    store.put(version.metadata, metadata.model_dump_json(indent=2).encode())  # last: marks it complete
+    store.put(version.metadata, metadata.model_dump_json(indent=2).encode())  # marks the version complete
+    store.delete_prefix(progress.prefix)  # checkpoints only served this run
     return result
 
 
