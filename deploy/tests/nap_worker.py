@@ -5,7 +5,7 @@ import asyncio
 
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import ML_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_until_signalled
+from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
 from antifragile_core.settings import Settings
 from pydantic import BaseModel
 from temporalio import activity
@@ -35,4 +35,4 @@ async def serve() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(serve())
+    run_process(serve())

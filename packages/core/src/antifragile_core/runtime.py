@@ -6,12 +6,14 @@ health endpoints, fleet gauges and a graceful drain around the run.
 
 import asyncio
 import logging
+import os
 import signal
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Executor
 from contextlib import AsyncExitStack
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -103,3 +105,24 @@ async def run_until_signalled(worker: FleetWorker) -> None:
             health.draining = True
             log.info("worker draining", extra=fields | {"timeout_s": settings.graceful_shutdown_seconds})
     log.info("worker stopped", extra=fields)
+
+
+def run_process(main: Coroutine[Any, Any, None]) -> NoReturn:
+    """Run a worker process's `main` to completion, then exit without interpreter finalization.
+
+    Temporal's native runtime threads can still call into Python while the interpreter finalizes, which
+    aborts the process ("PyGILState_Release ... finalizing") after a clean drain and turns exit code 0
+    into SIGABRT. Once `main` has returned nothing is left to finalize, so flush and leave at once.
+    """
+    code = 0
+    try:
+        asyncio.run(main)
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    except BaseException:
+        log.exception("worker failed")
+        code = 1
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,12 +1,11 @@
 """`worker-default`: connect, migrate, and serve default-queue until SIGTERM."""
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import DEFAULT_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_until_signalled
+from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store
 from antifragile_workflows.registry import ALL_WORKFLOWS
@@ -67,4 +66,4 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(serve(settings))
+    run_process(serve(settings))

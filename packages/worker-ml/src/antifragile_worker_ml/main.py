@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import ML_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_until_signalled
+from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
 from antifragile_core.settings import Settings
 from antifragile_core.storage import ObjectStore, open_store
 from temporalio.client import Client
@@ -45,7 +45,7 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(serve(settings))
+    run_process(serve(settings))
 
 
 if __name__ == "__main__":

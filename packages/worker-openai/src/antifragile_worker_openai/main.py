@@ -1,6 +1,5 @@
 """`worker-openai`: serve openai-queue until SIGTERM."""
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
@@ -8,7 +7,7 @@ from typing import Any
 
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import OPENAI_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_until_signalled
+from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store
 from temporalio.client import Client
@@ -61,4 +60,4 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
-    asyncio.run(serve(settings))
+    run_process(serve(settings))
