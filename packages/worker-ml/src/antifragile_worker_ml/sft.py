@@ -67,6 +67,7 @@ def sft_config(
         "max_steps": max_steps or -1,
         "save_strategy": "steps",
         "save_steps": save_steps,
+        "save_total_limit": 1,  # each checkpoint is in the store by then; keep the local disk small
         "logging_steps": 1,
         "seed": seed,
         "data_seed": seed,
