@@ -32,6 +32,7 @@ import asyncpg
 from antifragile_core.contracts.costs import budget_month_start
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED, bad_input
+from antifragile_core.metrics import record_llm_usage
 from antifragile_core.settings import Settings
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -161,7 +162,8 @@ class Ledger:
             )
         return Reservation(id=row_id, model=model, reserved_usd=bound)
 
-    async def settle(self, reservation: Reservation, usage: TokenUsage) -> None:
+    async def settle(self, reservation: Reservation, usage: TokenUsage) -> float:
+        """Book the call at its reported usage; returns its cost in USD."""
         cost = price(self.settings, reservation.model, usage.input_tokens, usage.output_tokens)
         await self.pool.execute(
             "UPDATE llm_costs SET status = 'settled', requests = $2, input_tokens = $3, output_tokens = $4,"
@@ -172,6 +174,7 @@ class Ledger:
             usage.output_tokens,
             cost,
         )
+        return cost
 
     async def settle_unknown(self, reservation: Reservation) -> None:
         """Tokens were spent but their count was lost with the failure: book the reserved bound."""
@@ -221,7 +224,8 @@ class Meter:
         except BaseException:
             await self.ledger.release(reservation)
             raise
-        await self.ledger.settle(reservation, usage)
+        cost = await self.ledger.settle(reservation, usage)
+        record_llm_usage(reservation.model, usage, cost)
         scope.models.append(reservation.model)
         return output, usage
 

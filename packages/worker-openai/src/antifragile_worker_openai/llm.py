@@ -33,6 +33,7 @@ from agents import (
 )
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import LLM_NOT_CONFIGURED, LLM_REQUEST_REJECTED, bad_input
+from antifragile_core.metrics import record_llm_rate_limited
 from antifragile_core.settings import Settings
 from pydantic import BaseModel
 from temporalio.exceptions import ApplicationError
@@ -145,6 +146,8 @@ class LLM:
         try:
             result = await Runner.run(agent, prompt, max_turns=1)
         except openai.APIStatusError as exc:
+            if exc.status_code == 429:
+                record_llm_rate_limited(model)
             raise _status_error(exc) from None
         except openai.APIConnectionError as exc:
             raise ApplicationError(
