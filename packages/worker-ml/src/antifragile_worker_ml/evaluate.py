@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 from antifragile_core.contracts.training import EvaluationRequest, EvaluationResult, GenerationSample
-from antifragile_core.errors import NOT_FOUND, bad_input
+from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from peft import PeftModel
 from transformers import PreTrainedTokenizerBase
 
@@ -29,6 +29,12 @@ def evaluate(store: SyncStore, req: EvaluationRequest) -> EvaluationResult:
     if not store.exists(heldout_key):
         raise bad_input(NOT_FOUND, f"no held-out text at heldout_key {heldout_key!r}")
     metadata = ModelMetadata.model_validate_json(store.get(version.metadata))
+    if req.base_model != metadata.request.base_model:
+        raise bad_input(
+            INVALID_INPUT,
+            f"the adapter at {version.prefix!r} was trained on {metadata.request.base_model!r}, "
+            f"not {req.base_model!r}",
+        )
     device = pick_device()
     with keepalive():
         return _evaluate(store, req, version, heldout_key, metadata, device)
