@@ -15,6 +15,9 @@ from .sync_store import SyncStore
 
 log = logging.getLogger(__name__)
 
+SUPERSEDED_KEEP_SECONDS = 60.0
+"""Far longer than a heartbeat takes to reach Temporal (the throttle is about a second)."""
+
 
 def checkpoint_step(key: str) -> int:
     """The step of a checkpoint named like the trainer's folders, '.../checkpoint-<step>'."""
@@ -39,8 +42,9 @@ class ActivityProgress(TrainerCallback):
     """Reports progress every logged step, uploads each checkpoint, stops within a step of cancellation.
 
     The heartbeat always carries the latest uploaded checkpoint's key: Temporal keeps only the last
-    heartbeat's details, and a retried attempt resumes from them. An older checkpoint is deleted only
-    after the newer one is uploaded and heartbeated, so a crash at any point leaves one to resume from.
+    heartbeat's details, and a retried attempt resumes from them. The SDK sends heartbeats later, in the
+    background, so a superseded checkpoint is deleted only SUPERSEDED_KEEP_SECONDS after its successor's
+    key was heartbeated: a crash at any point leaves the checkpoint the server names in the store.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class ActivityProgress(TrainerCallback):
         self._started = time.monotonic()
         self._start_step = 0
         self._start_tokens = 0
+        self._superseded: list[tuple[str, float]] = []
 
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
@@ -112,5 +117,13 @@ class ActivityProgress(TrainerCallback):
         previous, self.checkpoint_key = self.checkpoint_key, key
         self.heartbeat.send(self.progress(state))
         if previous not in (None, key):
-            self.store.delete_prefix(previous)
+            self._superseded.append((previous, time.monotonic()))
+        self._delete_superseded()
         log.info("checkpoint stored", extra={"key": key, "step": state.global_step})
+
+    def _delete_superseded(self) -> None:
+        now = time.monotonic()
+        for key, since in list(self._superseded):
+            if now - since > SUPERSEDED_KEEP_SECONDS:
+                self.store.delete_prefix(key)
+                self._superseded.remove((key, since))
