@@ -32,11 +32,10 @@ from antifragile_worker_default import db
 from antifragile_worker_default import main as worker_default
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.resources import Resources
+from antifragile_worker_ml import main as worker_ml
 from antifragile_workflows.training import manage, workflow_id_for
 from pydantic import BaseModel
 from temporalio.client import Client
-
-worker_ml = pytest.importorskip("antifragile_worker_ml.main")
 
 DOCUMENTS = {
     "strategy.txt": "Northwind grows in the northern region with two new depots and faster deliveries. ",

@@ -27,7 +27,7 @@ from antifragile_workflows.wisdom import ContributionIn, WisdomOutcome, WisdomRo
 from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
-from .training import _fail as report_failure
+from .failures import report_failure
 
 POLL_SECONDS = 1.0
 

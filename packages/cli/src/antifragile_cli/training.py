@@ -36,7 +36,8 @@ from antifragile_core.settings import Settings
 from antifragile_workflows.training import manage
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ActivityError, ApplicationError
+
+from .failures import report_failure
 
 ENDED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 WATCH_SECONDS = 2.0
@@ -107,18 +108,6 @@ async def _call(
     return await manage(client, settings.task_queue_prefix + DEFAULT_QUEUE, contract, arg)
 
 
-def _fail(err: Exception) -> int:
-    """Print what went wrong as the activity (or validation) said it, without a stack trace."""
-    cause: BaseException = err
-    while isinstance(cause, WorkflowFailureError | ActivityError) and cause.cause is not None:
-        cause = cause.cause
-    if isinstance(cause, ApplicationError) and cause.type:
-        print(f"error: {cause.type}: {cause.message}", file=sys.stderr)
-    else:
-        print(f"error: {cause}", file=sys.stderr)
-    return 1
-
-
 async def submit_job(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
     request_id = args.request_id or uuid.uuid4().hex
@@ -136,7 +125,7 @@ async def submit_job(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
     except (WorkflowFailureError, ValidationError) as err:
-        return _fail(err)
+        return report_failure(err)
     print(f"job {handle.job_id} {'submitted' if handle.created else 'already exists'}: {handle.status}")
     print(f"  request id {request_id} (submit again with --request-id {request_id} to retry safely)")
     if args.watch:
@@ -156,7 +145,7 @@ async def job_status(args: argparse.Namespace, settings: Settings) -> int:
             TrainingJobRef(organization_id=args.organization_id, job_id=args.job_id),
         )
     except (WorkflowFailureError, ValidationError) as err:
-        return _fail(err)
+        return report_failure(err)
     print_job(job)
     return 0
 
@@ -173,7 +162,7 @@ async def watch(client: Client, settings: Settings, organization_id: str, job_id
                 TrainingJobRef(organization_id=organization_id, job_id=job_id),
             )
         except (WorkflowFailureError, ValidationError) as err:
-            return _fail(err)
+            return report_failure(err)
         line = progress_line(job)
         if out.isatty():
             out.write(f"\r\x1b[2K{line}")
@@ -269,7 +258,7 @@ async def job_history(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
     except (WorkflowFailureError, ValidationError) as err:
-        return _fail(err)
+        return report_failure(err)
     if not history.jobs:
         print(f"no training jobs for {args.organization_id}")
     for job in history.jobs:
@@ -291,7 +280,7 @@ async def cancel_job(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
     except (WorkflowFailureError, ValidationError) as err:
-        return _fail(err)
+        return report_failure(err)
     print_job(job)
     if job.status not in ENDED:
         print("  cancellation requested; the training stops at its next step")
@@ -318,7 +307,7 @@ async def give_feedback(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
     except (WorkflowFailureError, ValidationError) as err:
-        return _fail(err)
+        return report_failure(err)
     print(f"feedback {receipt.feedback_id} {'stored' if receipt.stored else 'was stored before'}")
     return 0
 
@@ -337,7 +326,7 @@ async def improve_job(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
     except (WorkflowFailureError, ValidationError) as err:
-        return _fail(err)
+        return report_failure(err)
     print(f"improvement job {handle.job_id} {'submitted' if handle.created else 'already exists'}")
     if args.watch:
         return await watch(client, settings, args.organization_id, handle.job_id)

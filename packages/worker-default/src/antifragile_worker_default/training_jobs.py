@@ -8,7 +8,6 @@ same workflow, so it starts nothing new.
 import asyncio
 import contextlib
 import hashlib
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from antifragile_core.contracts.training import (
     CANCEL_TRAINING_JOB,
     CHECK_TRAINING_JOB_STATUS,
     GET_ORGANIZATION_TRAINING_HISTORY,
+    HUB_ID,
     SUBMIT_MODEL_TRAINING_JOB,
     TRAIN_ORGANIZATIONAL_MODEL,
     EvaluationResult,
@@ -54,7 +54,6 @@ _ENDED_WITHOUT_CLEANUP = (WorkflowExecutionStatus.TERMINATED, WorkflowExecutionS
 CANCEL_WAIT_SECONDS = 40.0
 """How long cancel_training_job waits for the run to stop (within its 1-minute contract timeout)."""
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _COLUMNS = (
     "job_id, organization_id, request_id, workflow_id, base_model, status, parent_job_id, adapter_key,"
     " error, created_at, updated_at, run::text AS run, metrics::text AS metrics,"
@@ -69,7 +68,7 @@ def job_id_for(organization_id: str, request_id: str) -> str:
 
 def check_base_model(name: str) -> None:
     """A preset, a hub id (owner/name) or a path; anything else is a typo worth refusing up front."""
-    if name in BASE_MODEL_PRESETS or _HUB_ID.match(name) or name.startswith(("/", "./")):
+    if name in BASE_MODEL_PRESETS or HUB_ID.match(name) or name.startswith(("/", "./")):
         return
     raise bad_input(
         INVALID_INPUT,

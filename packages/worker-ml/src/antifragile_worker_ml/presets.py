@@ -1,9 +1,9 @@
 """Base models by name: the presets, any hub id, or a local model directory."""
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from antifragile_core.contracts.training import HUB_ID
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from transformers import (
     AutoModelForCausalLM,
@@ -20,7 +20,6 @@ PRESETS = {
     "qwen2.5-3b": "Qwen/Qwen2.5-3B-Instruct",
     "mistral-7b": "mistralai/Mistral-7B-Instruct-v0.3",
 }
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ def resolve_base_model(name: str) -> BaseModelSpec:
         return BaseModelSpec(name, SMOKE)
     if name in PRESETS:
         return BaseModelSpec(name, PRESETS[name])
-    if Path(name).is_dir() or _HUB_ID.match(name):
+    if Path(name).is_dir() or HUB_ID.match(name):
         return BaseModelSpec(name, name)
     raise bad_input(
         INVALID_INPUT,

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from antifragile_core.queues import DEFAULT_QUEUE
 
 from .calls import call
-from .documents import StepError, _step_error
+from .documents import StepError, step_error
 from .schedules import upsert_schedule
 
 
@@ -63,7 +63,7 @@ class CompetitorMonitoringWorkflow:
                     GENERATE_DOCUMENT_SUMMARY, _report_document(scan.report_key, scan)
                 )
             except ActivityError as err:
-                result.summary_error = _step_error("summary", err)
+                result.summary_error = step_error("summary", err)
         if not scan.new_findings and not scan.errors:
             return result
         body = scan.report()

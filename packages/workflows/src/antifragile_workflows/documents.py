@@ -66,7 +66,8 @@ class DocumentProgress(Model):
     stage: Literal["documents", "readiness", "done"]
 
 
-def _step_error(step: str, err: ActivityError) -> StepError:
+def step_error(step: str, err: ActivityError) -> StepError:
+    """A failed step as a result reports it: the error type and message, without the stack trace."""
     cause = err.cause
     if isinstance(cause, ApplicationError):
         return StepError(step=step, type=cause.type, message=cause.message)
@@ -93,7 +94,7 @@ class DocumentProcessingWorkflow:
                 VALIDATE_TRAINING_READINESS, ReadinessRequest(organization_id=batch.organization_id)
             )
         except ActivityError as err:
-            readiness_error = _step_error("readiness", err)
+            readiness_error = step_error("readiness", err)
         self._progress.stage = "done"
         return DocumentBatchResult(
             organization_id=batch.organization_id,
@@ -109,7 +110,7 @@ class DocumentProcessingWorkflow:
             outcome.document = await call(PROCESS_DOCUMENT_UPLOAD, upload)
         except ActivityError as err:
             outcome.status = "failed"
-            outcome.errors.append(_step_error("process", err))
+            outcome.errors.append(step_error("process", err))
             self._progress.failed += 1
             return outcome
         self._progress.processed += 1
@@ -131,7 +132,7 @@ class DocumentProcessingWorkflow:
         )
         for step, result in (("summary", summary), ("analysis", analysis)):
             if isinstance(result, ActivityError):
-                outcome.errors.append(_step_error(step, result))
+                outcome.errors.append(step_error(step, result))
             elif isinstance(result, BaseException):
                 raise result
         outcome.summary = summary if isinstance(summary, DocumentSummary) else None

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from antifragile_core.queues import DEFAULT_QUEUE
 
 from .calls import call
-from .documents import StepError, _step_error
+from .documents import StepError, step_error
 
 DEFAULT_RETENTION_DAYS = {
     DataKind.ORIGINALS: 365,
@@ -77,7 +77,7 @@ class MaintenanceWorkflow:
         result = MaintenanceResult()
         for step, outcome in (("health", health), ("cleanup", cleanup)):
             if isinstance(outcome, ActivityError):
-                result.errors.append(_step_error(step, outcome))
+                result.errors.append(step_error(step, outcome))
             elif isinstance(outcome, BaseException):
                 raise outcome
         result.health = health if isinstance(health, HealthReport) else None

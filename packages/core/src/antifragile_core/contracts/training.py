@@ -1,5 +1,6 @@
 """Organisational-model contracts: LoRA training and evaluation (ml-queue), job management (default)."""
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -14,6 +15,9 @@ RequestId = Annotated[str, Field(min_length=1, max_length=128)]
 
 BASE_MODEL_PRESETS = ("smoke", "qwen2.5-3b", "mistral-7b")
 """Base-model names worker-ml resolves itself; any other base model is a hub id (owner/name) or a path."""
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+"""A model hub id, owner/name: submit refuses other names up front, worker-ml resolves them."""
 
 
 class JobStatus(StrEnum):
