@@ -18,7 +18,7 @@ from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, 
 from antifragile_workflows.training import manage
 from temporalio.client import Client
 
-from .stack import LocalStack
+from .stack import LocalStack, add_stack_arguments
 from .training import watch
 
 DEMO_DOCS = Path(__file__).resolve().parents[4] / "examples" / "demo-org"
@@ -134,7 +134,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     files = list_documents(Path(args.docs))
     started = time.monotonic()
     print("Starting the local stack (Temporal dev server, PostgreSQL, workers) ...")
-    async with LocalStack(Path(args.state_dir)) as stack:
+    async with LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port) as stack:
         assert stack.client is not None
         print(f"Up in {time.monotonic() - started:.1f}s. Processing {len(files)} documents for {args.org}:")
         workflow_id, result = await process_documents(stack.client, stack.settings, args.org, files)
@@ -154,6 +154,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="run the main job on the demo organisation's documents")
     demo.add_argument("--org", default="demo-org")
     demo.add_argument("--docs", default=str(DEMO_DOCS), help="folder of documents to process")
-    demo.add_argument("--state-dir", default=".state")
+    add_stack_arguments(demo)
     demo.add_argument("--no-train", dest="train", action="store_false", help="stop after the documents")
     demo.set_defaults(handler=run_demo)

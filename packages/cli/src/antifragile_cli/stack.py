@@ -163,7 +163,10 @@ async def wait_for_interrupt() -> None:
 
 
 async def run_dev(args: argparse.Namespace, settings: Settings) -> int:
-    async with LocalStack(Path(args.state_dir), workers=tuple(args.workers)) as stack:
+    stack = LocalStack(
+        Path(args.state_dir), workers=tuple(args.workers), port=args.port, ui_port=args.ui_port
+    )
+    async with stack:
         print(f"Temporal UI: {stack.ui_url}")
         print(f"TEMPORAL_ADDRESS={stack.settings.temporal_address}")
         print(f"DATABASE_URL={stack.settings.postgres_dsn}")
@@ -174,8 +177,14 @@ async def run_dev(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", default=".state", help="where data and logs live (default .state)")
+    parser.add_argument("--port", type=int, default=7233, help="Temporal frontend port (default 7233)")
+    parser.add_argument("--ui-port", type=int, default=8233, help="Temporal UI port (default 8233)")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     dev = sub.add_parser("dev", help="run the local stack (Temporal, PostgreSQL, workers) until Ctrl-C")
-    dev.add_argument("--state-dir", default=".state", help="where data and logs live (default .state)")
+    add_stack_arguments(dev)
     dev.add_argument("--workers", nargs="*", default=list(WORKERS), choices=list(WORKERS))
     dev.set_defaults(handler=run_dev)
