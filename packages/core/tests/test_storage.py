@@ -31,6 +31,7 @@ async def test_put_get_list_delete(store: ObjectStore) -> None:
     await store.put(org_key("other", "documents", "abc", "original"), b"theirs")
 
     assert await store.get(key) == b"hello"
+    assert await store.size(key) == 5
     assert await store.exists(key)
     listed = await store.list_objects("orgs/acme/")
     assert [(i.key, i.size) for i in listed] == [
@@ -43,6 +44,8 @@ async def test_put_get_list_delete(store: ObjectStore) -> None:
     assert not await store.exists(key)
     with pytest.raises(ObjectNotFound):
         await store.get(key)
+    with pytest.raises(ObjectNotFound):
+        await store.size(key)
 
 
 @pytest.mark.parametrize("bad", ["../etc/passwd", "/abs", "a/../../b", "", "sp ace", "a//b"])

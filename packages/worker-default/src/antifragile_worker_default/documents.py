@@ -18,7 +18,7 @@ from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from antifragile_core.storage import InvalidKey, ObjectNotFound, org_key
 from antifragile_core.storage.keys import check_key
 
-from .extract import Extracted, extract, text_hash
+from .extract import Extracted, check_size, extract, text_hash
 from .resources import Resources
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ async def _staged_bytes(res: Resources, upload: DocumentUpload) -> bytes:
             f"{org_key(upload.organization_id)}/",
         )
     try:
+        check_size(await res.store.size(key), res.settings.max_document_bytes)
         return await res.store.get(key)
     except ObjectNotFound:
         raise bad_input(NOT_FOUND, f"no staged upload at {key!r}; upload the file again") from None

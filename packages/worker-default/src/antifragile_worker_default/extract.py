@@ -83,16 +83,20 @@ class Extracted:
     title: str | None
 
 
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuse a file over the size limit (checked before it is read, and again on the bytes)."""
+    if size > max_bytes:
+        raise bad_input(
+            DOCUMENT_TOO_LARGE,
+            f"the file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it or compress its images",
+        )
+
+
 def extract(data: bytes, max_bytes: int) -> Extracted:
     """Detect the type of `data` and extract its text, page count and title."""
     if not data:
         raise bad_input(EMPTY_DOCUMENT, "the file is empty (0 bytes); upload the document again")
-    if len(data) > max_bytes:
-        raise bad_input(
-            DOCUMENT_TOO_LARGE,
-            f"the file is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
-            "split it or compress its images",
-        )
+    check_size(len(data), max_bytes)
     if b"%PDF-" in data[:1024]:
         result = extract_pdf(data)
     elif data.startswith(b"PK\x03\x04"):

@@ -51,6 +51,12 @@ class DirectoryStore:
     async def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    async def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
     async def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 

@@ -67,6 +67,15 @@ class S3Store:
             raise
         return True
 
+    async def size(self, key: str) -> int:
+        try:
+            head = await self._client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except ClientError as e:
+            if _code(e) in {"404", "NoSuchKey", "NotFound"}:
+                raise ObjectNotFound(key) from None
+            raise
+        return int(head["ContentLength"])
+
     async def delete(self, key: str) -> None:
         await self._client.delete_object(Bucket=self.bucket, Key=check_key(key))
 
