@@ -139,13 +139,15 @@ def _run(org_id: str, job_id: str) -> TrainingRun:
 async def test_stages_are_recorded_in_order(
     temporal_client: Client, stand_ins: StandIns, fleet_prefix: str, org_id: str
 ) -> None:
-    job = await temporal_client.execute_workflow(
+    handle = await temporal_client.start_workflow(
         TrainingWorkflow.run,
         _run(org_id, "job-ok"),
         id=workflow_id_for(f"{fleet_prefix}ok"),
         task_queue=fleet_prefix + DEFAULT_QUEUE,
     )
+    job = await handle.result()
     assert job.status == JobStatus.SUCCEEDED
+    assert await handle.query(TrainingWorkflow.progress) == job
     assert job.evaluation is not None and job.evaluation.tuned_perplexity == 5.0
     assert [u.status for u in stand_ins.updates] == [
         JobStatus.RUNNING,

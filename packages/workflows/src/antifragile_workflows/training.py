@@ -1,8 +1,9 @@
 """TrainingWorkflow: one training job, train -> evaluate -> record, each stage written to the job's row.
 
-Live progress (step, loss, tokens/s, ETA) is not kept here: the training activity heartbeats it, only
-the server holds heartbeats, and a workflow cannot read them. `check_training_job_status` reads the
-pending activity's heartbeat with `describe()`, which is the one place progress comes from.
+The `progress` query answers with the job as last recorded (stage, metrics, evaluation). Step-level
+progress (step, loss, tokens/s, ETA) is not kept here: the training activity heartbeats it, only the
+server holds heartbeats, and a workflow cannot read them; `check_training_job_status` adds it from the
+pending activity's heartbeat via `describe()`.
 
 ManagementWorkflow lets a client that is not a worker (the CLI) run one job-management activity: the
 logic stays in the activities, and the client needs nothing but Temporal.
@@ -66,6 +67,14 @@ def _reason(err: ActivityError) -> str:
 
 @workflow.defn
 class TrainingWorkflow:
+    def __init__(self) -> None:
+        self._latest: TrainingJob | None = None
+
+    @workflow.query
+    def progress(self) -> TrainingJob | None:
+        """The job as last recorded; None until the first stage is written."""
+        return self._latest
+
     @workflow.run
     async def run(self, job: TrainingRun) -> TrainingJob:
         stage = "training"
@@ -116,7 +125,8 @@ class TrainingWorkflow:
         update = TrainingJobUpdate(
             organization_id=job.organization_id, job_id=job.job_id, status=status, **fields
         )
-        return await call(RECORD_TRAINING_JOB_UPDATE, update)
+        self._latest = await call(RECORD_TRAINING_JOB_UPDATE, update)
+        return self._latest
 
 
 MANAGEMENT_CONTRACTS: dict[str, ActivityContract[Any, Any]] = {
