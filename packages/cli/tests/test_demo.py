@@ -1,7 +1,9 @@
 """The README's main job, as a user runs it: `antifragile demo` starts the whole local stack as separate
 processes, runs the demo organisation's documents, prints the results and stops everything."""
 
+import logging
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -15,6 +17,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def own_logging() -> Iterator[None]:
+    """The CLI configures the root logger for its process; give the other tests theirs back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("own_logging")
 def test_demo_processes_the_demo_documents_and_stops_the_stack(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
