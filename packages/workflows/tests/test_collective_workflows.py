@@ -24,6 +24,7 @@ from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, C
 from antifragile_workflows.wisdom import ContributionIn, WisdomRound, WisdomWorkflow
 from pydantic import ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -36,10 +37,13 @@ class StandIns:
     def __init__(self) -> None:
         self.catchball: list[CatchballRequest] = []
         self.wisdom: list[WisdomRequest] = []
+        self.refuse_after: int | None = None
 
     @RUN_CATCHBALL.implement
     async def run_catchball(self, request: CatchballRequest) -> CatchballRefinement:
         self.catchball.append(request)
+        if self.refuse_after is not None and len(self.catchball) > self.refuse_after:
+            raise ApplicationError("organisation budget exhausted", type="BudgetExceeded", non_retryable=True)
         drafted = None if request.feedback is not None else f"{request.participant} would accept"
         return CatchballRefinement(
             refined_statement=f"{request.statement} +{request.feedback or drafted}",
@@ -182,3 +186,25 @@ async def test_wisdom_synthesises_what_came_in_by_the_deadline(
     assert not outcome.quorum_reached and outcome.synthesis is not None
     assert [c.contribution_id for c in stand_ins.wisdom[0].contributions] == ["c1"]
     assert empty.synthesis is None and empty.contributions == [] and len(stand_ins.wisdom) == 1
+
+
+async def test_catchball_that_cannot_refine_ends_failed_and_keeps_its_turns(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    client = time_skipping_env.client
+    async with workers(client, fleet_prefix) as stand_ins:
+        stand_ins.refuse_after = 1
+        handle = await start(client, fleet_prefix, CatchballWorkflow.run, session(org_id, rounds=2))
+        await answer(handle, "alice", "Grow in the north.", agree=False)
+        await turn_of(handle, "bob")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                CatchballWorkflow.answer, CatchballAnswer(participant="bob", feedback="Slower.", agree=False)
+            )
+        outcome = await handle.result()
+        state = await handle.query(CatchballWorkflow.state)
+
+    assert outcome.error == "BudgetExceeded: organisation budget exhausted"
+    assert not outcome.agreed and [t.turn.participant for t in outcome.turns] == ["alice"]
+    assert outcome.statement == "Grow. +Grow in the north."
+    assert state.status == "failed" and state.whose_turn is None

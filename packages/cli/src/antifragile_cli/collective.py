@@ -6,6 +6,7 @@ the terminal travel as workflow updates, and the costs come from the ledger thro
 
 import argparse
 import asyncio
+import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -135,7 +136,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         for record in state.turns[shown:]:
             _print_turn(record)
         shown = len(state.turns)
-        if state.status in ("agreed", "max_rounds"):
+        if state.status in ("agreed", "max_rounds", "failed"):
             break
         if state.whose_turn is None or len(state.turns) == let_pass:
             await asyncio.sleep(POLL_SECONDS)
@@ -156,6 +157,9 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         return report_failure(err)
     verdict = "AGREED" if outcome.agreed else "NOT AGREED"
     print(f"\n{verdict} after {outcome.rounds} round(s):\n{outcome.statement}")
+    if outcome.error is not None:
+        print(f"error: the session stopped: {outcome.error}", file=sys.stderr)
+        return 1
     return 0
 
 

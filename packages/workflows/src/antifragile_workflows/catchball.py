@@ -3,7 +3,8 @@
 Each participant answers through the `answer` update while it is their turn; the update returns their
 turn once the statement has been refined. A participant silent past the deadline gets an AI-drafted
 response, marked as such, so one absence never stalls the organisation. The workflow ends when every
-turn of a round agrees, or after `max_rounds`.
+turn of a round agrees, or after `max_rounds`; a refinement that fails for good (budget exhausted, model
+rejected) ends it as `failed` with the reason, returning the turns so far rather than losing them.
 """
 
 import contextlib
@@ -12,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.base import Model, OrgId
@@ -25,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from .calls import call
+from .documents import step_error
 
 HISTORY_TURNS = 20
 """Turns of history sent with each refinement: the recent discussion, bounded."""
@@ -74,7 +77,7 @@ class TurnRecord(Model):
 
 
 class CatchballState(Model):
-    status: Literal["waiting", "refining", "agreed", "max_rounds"]
+    status: Literal["waiting", "refining", "agreed", "max_rounds", "failed"]
     round: int
     statement: str
     whose_turn: Participant | None
@@ -87,6 +90,7 @@ class CatchballOutcome(Model):
     agreed: bool
     rounds: int
     turns: list[TurnRecord]
+    error: str | None = None
 
 
 @workflow.defn
@@ -96,6 +100,7 @@ class CatchballWorkflow:
             status="waiting", round=0, statement="", whose_turn=None, turn_deadline=None, turns=[]
         )
         self._answer: CatchballAnswer | None = None
+        self._error: str | None = None
 
     @workflow.query
     def state(self) -> CatchballState:
@@ -110,7 +115,11 @@ class CatchballWorkflow:
         """Give the answer of the participant whose turn it is; returns their turn once refined."""
         self._answer = answer
         before = len(self._state.turns)
-        await workflow.wait_condition(lambda: len(self._state.turns) > before)
+        await workflow.wait_condition(
+            lambda: len(self._state.turns) > before or self._state.status == "failed"
+        )
+        if len(self._state.turns) == before:
+            raise ApplicationError(f"the session ended before this turn was refined: {self._error}")
         return self._state.turns[before]
 
     @answer.validator
@@ -125,20 +134,27 @@ class CatchballWorkflow:
     async def run(self, session: CatchballSession) -> CatchballOutcome:
         self._state.statement = session.statement
         timeout = timedelta(seconds=session.answer_timeout_seconds)
-        for round_no in range(1, session.max_rounds + 1):
-            self._state.round = round_no
-            records = [await self._turn(session, round_no, p, timeout) for p in session.participants]
-            if all(r.turn.agreed for r in records):
-                self._state.status = "agreed"
-                break
-        else:
-            self._state.status = "max_rounds"
+        try:
+            for round_no in range(1, session.max_rounds + 1):
+                self._state.round = round_no
+                records = [await self._turn(session, round_no, p, timeout) for p in session.participants]
+                if all(r.turn.agreed for r in records):
+                    self._state.status = "agreed"
+                    break
+            else:
+                self._state.status = "max_rounds"
+        except ActivityError as err:
+            failure = step_error("refinement", err)
+            self._error = f"{failure.type}: {failure.message}"
+            self._state.status = "failed"
+            self._state.whose_turn = self._state.turn_deadline = None
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CatchballOutcome(
             statement=self._state.statement,
             agreed=self._state.status == "agreed",
             rounds=self._state.round,
             turns=self._state.turns,
+            error=self._error,
         )
 
     async def _turn(
