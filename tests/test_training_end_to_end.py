@@ -123,9 +123,10 @@ async def test_cancel_stops_the_real_training(res: Resources, org_id: str) -> No
     )
     ref = TrainingJobRef(organization_id=org_id, job_id=submitted.job_id)
     status = await run(res, CHECK_TRAINING_JOB_STATUS, ref)
-    while status.progress is None or status.progress.step == 0:
-        await asyncio.sleep(0.5)
-        status = await run(res, CHECK_TRAINING_JOB_STATUS, ref)
+    async with asyncio.timeout(120):  # a training that never starts (or fails) ends the test, not hangs it
+        while status.progress is None or status.progress.step == 0:
+            await asyncio.sleep(0.5)
+            status = await run(res, CHECK_TRAINING_JOB_STATUS, ref)
     assert status.progress.total_steps == 100_000
 
     cancelled = await run(res, CANCEL_TRAINING_JOB, ref)

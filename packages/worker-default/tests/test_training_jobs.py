@@ -241,9 +241,10 @@ async def test_cancel_stops_the_training_and_the_job_ends_cancelled(fleet: Fleet
     )
     ref = TrainingJobRef(organization_id=org_id, job_id=handle.job_id)
     status = await fleet.manage(CHECK_TRAINING_JOB_STATUS, ref)
-    while status.progress is None:  # live progress: the training activity's heartbeat, read by describe()
-        await asyncio.sleep(0.2)
-        status = await fleet.manage(CHECK_TRAINING_JOB_STATUS, ref)
+    async with asyncio.timeout(30):  # a job that never reports progress fails the test, not hangs it
+        while status.progress is None:  # live progress: the training activity's heartbeat, via describe()
+            await asyncio.sleep(0.2)
+            status = await fleet.manage(CHECK_TRAINING_JOB_STATUS, ref)
     assert status.status == JobStatus.RUNNING
     assert status.progress.total_steps == 1000 and status.progress.eta_seconds == 60
 
@@ -260,7 +261,7 @@ async def test_a_terminated_workflow_leaves_its_job_failed_not_running(fleet: Fl
         SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org_id, request_id="stuck")
     )
     ref = TrainingJobRef(organization_id=org_id, job_id=handle.job_id)
-    await fleet.ml.heartbeated.wait()
+    await asyncio.wait_for(fleet.ml.heartbeated.wait(), timeout=30)
     await fleet.res.client.get_workflow_handle(handle.workflow_id).terminate("operator")
 
     job = await fleet.manage(CHECK_TRAINING_JOB_STATUS, ref)

@@ -189,7 +189,7 @@ async def test_cancelled_job_is_recorded_after_training_stopped(
         id=workflow_id_for(f"{fleet_prefix}cancel"),
         task_queue=fleet_prefix + DEFAULT_QUEUE,
     )
-    await stand_ins.training_heartbeated.wait()
+    await asyncio.wait_for(stand_ins.training_heartbeated.wait(), timeout=30)
     await handle.cancel()
     with pytest.raises(WorkflowFailureError) as failure:
         await handle.result()
