@@ -1,12 +1,15 @@
-"""Call an activity by its contract: the one way workflows reach a worker."""
+"""Call an activity by its contract: the one way workflows reach a worker; and report a failed step."""
 
+import asyncio
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from antifragile_core.contracts.base import ActivityContract
+    from antifragile_core.contracts.base import ActivityContract, Model
     from antifragile_core.queues import in_fleet
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741
@@ -34,3 +37,40 @@ def start(contract: ActivityContract[I, O], arg: I, **overrides: Any) -> workflo
     """Start `contract`'s activity and return its handle (for cancellation or racing)."""
     options = activity_options(contract) | overrides
     return workflow.start_activity(contract.name, arg, result_type=contract.output, **options)
+
+
+class StepError(Model):
+    """A failed step as a result reports it: the error type and message, without the stack trace."""
+
+    step: str
+    type: str | None
+    message: str
+
+    @property
+    def reason(self) -> str:
+        return f"{self.type}: {self.message}" if self.type else self.message
+
+
+def step_error(step: str, err: ActivityError | ChildWorkflowError) -> StepError:
+    """The root cause of a failed activity or child workflow, as a StepError."""
+    cause = err.cause
+    while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
+        cause = cause.cause
+    if isinstance(cause, ApplicationError):
+        return StepError(step=step, type=cause.type, message=cause.message)
+    return StepError(step=step, type=type(cause).__name__ if cause else None, message=str(cause or err))
+
+
+async def run_steps(**steps: Awaitable[Any]) -> tuple[dict[str, Any], list[StepError]]:
+    """Run named steps concurrently; a failed activity becomes a StepError instead of sinking the others."""
+    outcomes = await asyncio.gather(*steps.values(), return_exceptions=True)
+    done: dict[str, Any] = {}
+    errors: list[StepError] = []
+    for name, outcome in zip(steps, outcomes, strict=True):
+        if isinstance(outcome, ActivityError):
+            errors.append(step_error(name, outcome))
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            done[name] = outcome
+    return done, errors

@@ -26,8 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ShortText,
     )
 
-from .calls import call
-from .documents import step_error
+from .calls import call, step_error
 
 HISTORY_TURNS = 20
 """Turns of history sent with each refinement: the recent discussion, bounded."""
@@ -144,8 +143,7 @@ class CatchballWorkflow:
             else:
                 self._state.status = "max_rounds"
         except ActivityError as err:
-            failure = step_error("refinement", err)
-            self._error = f"{failure.type}: {failure.message}"
+            self._error = step_error("refinement", err).reason
             self._state.status = "failed"
             self._state.whose_turn = self._state.turn_deadline = None
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -7,13 +7,8 @@ from temporalio import workflow
 from temporalio.client import (
     Client,
     Schedule,
-    ScheduleActionStartWorkflow,
     ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
     ScheduleRange,
-    ScheduleSpec,
-    ScheduleState,
 )
 from temporalio.exceptions import ActivityError
 
@@ -29,11 +24,9 @@ with workflow.unsafe.imports_passed_through():
         NotificationReceipt,
         ScheduleHandle,
     )
-    from antifragile_core.queues import DEFAULT_QUEUE
 
-from .calls import call
-from .documents import StepError, step_error
-from .schedules import upsert_schedule
+from .calls import StepError, call, step_error
+from .schedules import calendar_schedule, upsert_schedule
 
 
 class CompetitorMonitoringResult(Model):
@@ -104,25 +97,17 @@ def competitor_schedule_id(task_queue_prefix: str, organization_id: str) -> str:
 
 def competitor_schedule(task_queue_prefix: str, req: CompetitorScheduleRequest) -> Schedule:
     """Weekly, Monday 06:00 UTC (with up to 30 minutes' jitter to spread organisations out)."""
-    schedule_id = competitor_schedule_id(task_queue_prefix, req.monitoring.scan.organization_id)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            CompetitorMonitoringWorkflow.run,
-            req.monitoring,
-            id=schedule_id,
-            task_queue=task_queue_prefix + DEFAULT_QUEUE,
-            execution_timeout=timedelta(hours=2),
+    return calendar_schedule(
+        CompetitorMonitoringWorkflow.run,
+        req.monitoring,
+        schedule_id=competitor_schedule_id(task_queue_prefix, req.monitoring.scan.organization_id),
+        task_queue_prefix=task_queue_prefix,
+        calendar=ScheduleCalendarSpec(
+            day_of_week=[ScheduleRange(1)], hour=[ScheduleRange(6)], minute=[ScheduleRange(0)]
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    day_of_week=[ScheduleRange(1)], hour=[ScheduleRange(6)], minute=[ScheduleRange(0)]
-                )
-            ],
-            jitter=timedelta(minutes=30),
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(paused=req.paused, note="weekly competitor scan"),
+        note="weekly competitor scan",
+        paused=req.paused,
+        jitter=timedelta(minutes=30),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.base import Model, OrgId
@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         TrainingReadiness,
     )
 
-from .calls import call
+from .calls import StepError, call, run_steps, step_error
 
 
 class DocumentBatch(Model):
@@ -33,12 +33,6 @@ class DocumentBatch(Model):
     organization_id: OrgId
     uploads: list[DocumentUpload] = Field(min_length=1)
     llm_skipped_reason: str | None = None
-
-
-class StepError(Model):
-    step: str
-    type: str | None
-    message: str
 
 
 class DocumentOutcome(Model):
@@ -64,14 +58,6 @@ class DocumentProgress(Model):
     analysed: int
     failed: int
     stage: Literal["documents", "readiness", "done"]
-
-
-def step_error(step: str, err: ActivityError) -> StepError:
-    """A failed step as a result reports it: the error type and message, without the stack trace."""
-    cause = err.cause
-    if isinstance(cause, ApplicationError):
-        return StepError(step=step, type=cause.type, message=cause.message)
-    return StepError(step=step, type=type(cause).__name__ if cause else None, message=str(cause or err))
 
 
 @workflow.defn
@@ -125,18 +111,12 @@ class DocumentProcessingWorkflow:
             filename=document.filename,
             text_key=document.text_key,
         )
-        summary, analysis = await asyncio.gather(
-            call(GENERATE_DOCUMENT_SUMMARY, text),
-            call(ANALYZE_DOCUMENT_CONTENT, text),
-            return_exceptions=True,
+        done, errors = await run_steps(
+            summary=call(GENERATE_DOCUMENT_SUMMARY, text), analysis=call(ANALYZE_DOCUMENT_CONTENT, text)
         )
-        for step, result in (("summary", summary), ("analysis", analysis)):
-            if isinstance(result, ActivityError):
-                outcome.errors.append(step_error(step, result))
-            elif isinstance(result, BaseException):
-                raise result
-        outcome.summary = summary if isinstance(summary, DocumentSummary) else None
-        outcome.analysis = analysis if isinstance(analysis, DocumentAnalysis) else None
+        outcome.errors += errors
+        outcome.summary = done.get("summary")
+        outcome.analysis = done.get("analysis")
         if outcome.errors:
             outcome.status = "failed"
             self._progress.failed += 1

@@ -1,22 +1,13 @@
 """MaintenanceWorkflow: daily health checks and retention cleanup, alerting when something is wrong;
 and the daily Temporal Schedule that starts it."""
 
-import asyncio
-from datetime import timedelta
-
 from pydantic import Field
 from temporalio import workflow
 from temporalio.client import (
     Schedule,
-    ScheduleActionStartWorkflow,
     ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
     ScheduleRange,
-    ScheduleSpec,
-    ScheduleState,
 )
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.base import Model, OrgId
@@ -32,10 +23,9 @@ with workflow.unsafe.imports_passed_through():
         NotificationReceipt,
         NotificationTarget,
     )
-    from antifragile_core.queues import DEFAULT_QUEUE
 
-from .calls import call
-from .documents import StepError, step_error
+from .calls import StepError, call, run_steps
+from .schedules import calendar_schedule
 
 DEFAULT_RETENTION_DAYS = {
     DataKind.ORIGINALS: 365,
@@ -69,19 +59,11 @@ class MaintenanceWorkflow:
         cleanup_request = CleanupRequest(
             organization_id=req.organization_id, retention_days=req.retention_days, dry_run=req.dry_run
         )
-        health, cleanup = await asyncio.gather(
-            call(HEALTH_CHECK_EXTERNAL_SERVICES, HealthCheckRequest()),
-            call(CLEANUP_OLD_DATA, cleanup_request),
-            return_exceptions=True,
+        done, errors = await run_steps(
+            health=call(HEALTH_CHECK_EXTERNAL_SERVICES, HealthCheckRequest()),
+            cleanup=call(CLEANUP_OLD_DATA, cleanup_request),
         )
-        result = MaintenanceResult()
-        for step, outcome in (("health", health), ("cleanup", cleanup)):
-            if isinstance(outcome, ActivityError):
-                result.errors.append(step_error(step, outcome))
-            elif isinstance(outcome, BaseException):
-                raise outcome
-        result.health = health if isinstance(health, HealthReport) else None
-        result.cleanup = cleanup if isinstance(cleanup, CleanupReport) else None
+        result = MaintenanceResult(health=done.get("health"), cleanup=done.get("cleanup"), errors=errors)
         unhealthy = result.health is not None and not result.health.healthy
         if req.alert is not None and (unhealthy or result.errors):
             info = workflow.info()
@@ -111,17 +93,12 @@ def maintenance_schedule_id(task_queue_prefix: str) -> str:
 
 def maintenance_schedule(task_queue_prefix: str, req: MaintenanceRequest, paused: bool = False) -> Schedule:
     """Daily at 03:00 UTC, when documents and scans are quiet."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            MaintenanceWorkflow.run,
-            req,
-            id=maintenance_schedule_id(task_queue_prefix),
-            task_queue=task_queue_prefix + DEFAULT_QUEUE,
-            execution_timeout=timedelta(hours=2),
-        ),
-        spec=ScheduleSpec(
-            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(3)], minute=[ScheduleRange(0)])]
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-        state=ScheduleState(paused=paused, note="daily health checks and retention cleanup"),
+    return calendar_schedule(
+        MaintenanceWorkflow.run,
+        req,
+        schedule_id=maintenance_schedule_id(task_queue_prefix),
+        task_queue_prefix=task_queue_prefix,
+        calendar=ScheduleCalendarSpec(hour=[ScheduleRange(3)], minute=[ScheduleRange(0)]),
+        note="daily health checks and retention cleanup",
+        paused=paused,
     )

@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.base import Model, OrgId
@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         TrainingJobRequest,
     )
 
-from .calls import call
+from .calls import call, step_error
 from .documents import DocumentBatch, DocumentBatchResult, DocumentProcessingWorkflow
 
 StepName = Literal["documents", "readiness", "training", "monitoring", "notify"]
@@ -69,15 +69,6 @@ class OnboardingResult(Model):
     training_job: TrainingJobHandle | None = None
     schedule: ScheduleHandle | None = None
     notification: NotificationReceipt | None = None
-
-
-def _reason(err: ActivityError | ChildWorkflowError) -> str:
-    cause = err.cause
-    while isinstance(cause, (ActivityError, ChildWorkflowError)) and cause.cause is not None:
-        cause = cause.cause
-    if isinstance(cause, ApplicationError):
-        return f"{cause.type}: {cause.message}" if cause.type else cause.message
-    return str(cause or err)
 
 
 @workflow.defn
@@ -126,7 +117,7 @@ class OrganizationOnboardingWorkflow:
                 task_queue=workflow.info().task_queue,
             )
         except ChildWorkflowError as err:
-            self._set("documents", "failed", _reason(err))
+            self._set("documents", "failed", step_error("documents", err).reason)
             return None
         failed = [o.filename for o in docs.outcomes if o.status == "failed"]
         done = len(docs.outcomes) - len(failed)
@@ -164,7 +155,7 @@ class OrganizationOnboardingWorkflow:
         try:
             job = await call(SUBMIT_MODEL_TRAINING_JOB, request)
         except ActivityError as err:
-            self._set("training", "failed", _reason(err))
+            self._set("training", "failed", step_error("training", err).reason)
             return None
         self._set("training", "done", f"job {job.job_id} {job.status}")
         return job
@@ -179,7 +170,7 @@ class OrganizationOnboardingWorkflow:
                 ENSURE_COMPETITOR_SCHEDULE, CompetitorScheduleRequest(monitoring=req.monitoring)
             )
         except ActivityError as err:
-            self._set("monitoring", "failed", _reason(err))
+            self._set("monitoring", "failed", step_error("monitoring", err).reason)
             return None
         self._set("monitoring", "done", f"weekly scan scheduled as {handle.schedule_id}")
         return handle
@@ -201,7 +192,7 @@ class OrganizationOnboardingWorkflow:
         try:
             receipt = await call(SEND_SCHEDULED_NOTIFICATION, message)
         except ActivityError as err:
-            self._set("notify", "failed", _reason(err))
+            self._set("notify", "failed", step_error("notify", err).reason)
             return None
         self._set("notify", "done", f"sent by {receipt.channel}")
         return receipt

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.client import Client
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
     from antifragile_core.errors import INVALID_INPUT, bad_input
 
-from .calls import call
+from .calls import call, step_error
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741
 O = TypeVar("O", bound=BaseModel)  # noqa: E741
@@ -56,13 +56,6 @@ class TrainingRun(Model):
 def workflow_id_for(job_id: str) -> str:
     """The job's workflow id: one workflow per job, so a retried submit cannot start a second."""
     return f"training-{job_id}"
-
-
-def _reason(err: ActivityError) -> str:
-    cause = err.cause
-    if isinstance(cause, ApplicationError):
-        return f"{cause.type or 'Error'}: {cause.message}"
-    return str(cause or err)
 
 
 @workflow.defn
@@ -116,7 +109,9 @@ class TrainingWorkflow:
         if is_cancelled_exception(err):
             update = self._record(job, JobStatus.CANCELLED)
         elif isinstance(err, ActivityError):
-            update = self._record(job, JobStatus.FAILED, error=f"{stage} failed: {_reason(err)}")
+            update = self._record(
+                job, JobStatus.FAILED, error=f"{stage} failed: {step_error(stage, err).reason}"
+            )
         else:
             return
         await asyncio.shield(asyncio.ensure_future(update))
