@@ -15,7 +15,8 @@ def test_slim_workers_report_no_gpu_and_never_import_torch(monkeypatch: pytest.M
 
 
 def test_allocated_tensor_memory_is_reported_per_device() -> None:
-    torch = pytest.importorskip("torch")
+    import torch  # locked with worker-ml, so a missing torch fails here; imported late, not at collection
+
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device here; the GPU machine runs this test")
     before = gpu_memory_allocated()
