@@ -67,7 +67,8 @@ def test_temporal_persists_to_the_stacks_postgresql(services: dict[str, Any]) ->
 
 def test_mounted_monitoring_files_exist(services: dict[str, Any]) -> None:
     for service in ("prometheus", "grafana"):
-        for volume in services[service]["volumes"]:
-            source = volume.split(":")[0]
-            if source.startswith("./"):
-                assert (DEPLOY / source).exists(), volume
+        sources = [volume.split(":")[0] for volume in services[service]["volumes"]]
+        mounted = [source for source in sources if source.startswith("./")]
+        assert mounted, f"{service} mounts none of the repository's monitoring files"
+        for source in mounted:
+            assert (DEPLOY / source).exists(), source
