@@ -71,7 +71,8 @@ async def run_batch(client: Client, settings: Settings, batch: DocumentBatch) ->
     result = await handle.result()
     progress = await handle.query(DocumentProcessingWorkflow.progress)
     assert (progress.stage, progress.total) == ("done", len(batch.uploads))
-    assert progress.processed + progress.failed >= progress.total
+    assert progress.processed == sum(o.document is not None for o in result.outcomes)
+    assert progress.failed == sum(o.status == "failed" for o in result.outcomes)
     return result
 
 
