@@ -14,10 +14,9 @@ from . import smoke
 from .dataset import parse_heldout
 from .device import Device, pick_device
 from .heartbeat import keepalive
-from .layout import ModelVersion, owned_key
+from .layout import ModelMetadata, ModelVersion, owned_key
 from .presets import SMOKE, load_pretrained, load_saved_tokenizer
 from .sync_store import SyncStore
-from .train import ModelMetadata
 
 
 def evaluate(store: SyncStore, req: EvaluationRequest) -> EvaluationResult:

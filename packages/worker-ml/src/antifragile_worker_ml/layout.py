@@ -1,9 +1,12 @@
-"""Where one training job's objects live in the store: everything under its organisation and job id."""
+"""Where one training job's objects live in the store (everything under its organisation and job id), and
+the metadata.json that marks a stored model version complete."""
 
 from dataclasses import dataclass
 
+from antifragile_core.contracts.training import TrainingRequest, TrainingResult
 from antifragile_core.errors import INVALID_INPUT, bad_input
 from antifragile_core.storage import InvalidKey, org_key
+from pydantic import BaseModel
 
 
 def owned_key(organization_id: str, key: str, what: str) -> str:
@@ -47,6 +50,18 @@ class ModelVersion:
     @property
     def heldout(self) -> str:
         return f"{self.prefix}/heldout.jsonl"
+
+
+class ModelMetadata(BaseModel):
+    """Stored beside the adapter: what evaluation and later jobs need to rebuild the model."""
+
+    result: TrainingResult
+    request: TrainingRequest
+    base_source: str
+    label: str | None
+    documents: int
+    train_examples: int
+    heldout_examples: int
 
 
 def checkpoints_prefix(organization_id: str, job_id: str) -> str:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from antifragile_core.contracts.training import TrainingMetrics, TrainingRequest, TrainingResult
 from antifragile_core.errors import NOT_FOUND, bad_input
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -17,24 +16,12 @@ from .checkpoints import ActivityProgress, checkpoint_step, restore_checkpoint
 from .dataset import Corpus, build_splits, heldout_jsonl, load_corpus
 from .device import Device, pick_device
 from .heartbeat import Heartbeat, keepalive
-from .layout import ModelVersion, checkpoints_prefix, owned_key
+from .layout import ModelMetadata, ModelVersion, checkpoints_prefix, owned_key
 from .presets import BaseModelSpec, load_pretrained, resolve_base_model
 from .sft import build_trainer, lora_config, sft_config, with_adapter
 from .sync_store import SyncStore
 
 log = logging.getLogger(__name__)
-
-
-class ModelMetadata(BaseModel):
-    """Stored beside the adapter: what evaluation and later jobs need to rebuild the model."""
-
-    result: TrainingResult
-    request: TrainingRequest
-    base_source: str
-    label: str | None
-    documents: int
-    train_examples: int
-    heldout_examples: int
 
 
 def train(store: SyncStore, req: TrainingRequest) -> TrainingResult:
