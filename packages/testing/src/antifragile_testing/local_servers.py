@@ -5,7 +5,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,11 +67,12 @@ class LocalSite:
         with self._lock:
             return [r for r in self.requests if r.path == path and r.method == method]
 
-    def _answer(self, method: str, path: str) -> Route:
+    def _answer(self, path: str) -> Route:
+        """The route for `path` with this request's status (the next scripted one, if any)."""
         with self._lock:
             route = self.routes.get(path, Route(body=b"not found", status=404))
             status = route.statuses.popleft() if route.statuses else route.status
-        return Route(route.body, route.content_type, status, delay=route.delay, repeat=route.repeat)
+        return replace(route, status=status, statuses=deque())
 
     def _record(self, request: Recorded) -> None:
         with self._lock:
@@ -86,7 +87,7 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            route = site._answer(method, self.path)
+            route = site._answer(self.path)
             site._record(
                 Recorded(method, self.path, dict(self.headers.items()), body, route.status, time.monotonic())
             )
