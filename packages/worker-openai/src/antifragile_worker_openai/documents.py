@@ -73,23 +73,25 @@ ANALYSIS = Reading(
 def activities(res: Resources) -> list[Callable[..., Any]]:
     @GENERATE_DOCUMENT_SUMMARY.implement
     async def generate_document_summary(doc: DocumentText) -> DocumentSummary:
-        read = await _read(res, doc, SUMMARY, "summary")
+        model = doc.model or res.settings.model_for("summary")
+        read = await _read(res, doc, SUMMARY, model)
         return DocumentSummary(
             document_id=doc.document_id,
             summary=read.output.summary,
             key_points=read.output.key_points,
-            model=model_used(_model(res, doc, "summary")),
+            model=model_used(model),
             chunks=read.parts,
             usage=read.usage,
         )
 
     @ANALYZE_DOCUMENT_CONTENT.implement
     async def analyze_document_content(doc: DocumentText) -> DocumentAnalysis:
-        read = await _read(res, doc, ANALYSIS, "analysis")
+        model = doc.model or res.settings.model_for("analysis")
+        read = await _read(res, doc, ANALYSIS, model)
         return DocumentAnalysis(
             document_id=doc.document_id,
             **read.output.model_dump(),
-            model=model_used(_model(res, doc, "analysis")),
+            model=model_used(model),
             chunks=read.parts,
             usage=read.usage,
         )
@@ -97,11 +99,7 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
     return [generate_document_summary, analyze_document_content]
 
 
-def _model(res: Resources, doc: DocumentText, kind: str) -> str:
-    return doc.model or res.settings.model_for(kind)
-
-
-async def _read(res: Resources, doc: DocumentText, reading: Reading[Any], kind: str) -> ReadResult[Any]:
+async def _read(res: Resources, doc: DocumentText, reading: Reading[Any], model: str) -> ReadResult[Any]:
     res.llm.require_configured()
     text = await _load_text(res.store, doc)
     info = activity.info()
@@ -114,7 +112,7 @@ async def _read(res: Resources, doc: DocumentText, reading: Reading[Any], kind: 
         reading,
         text,
         title=doc.filename,
-        model=_model(res, doc, kind),
+        model=model,
         resume=_checkpoint(info.heartbeat_details),
         heartbeat=activity.heartbeat,
     )
