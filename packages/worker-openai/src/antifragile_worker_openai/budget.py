@@ -23,7 +23,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -57,11 +57,11 @@ _MILLION = Decimal(1_000_000)
 
 @dataclass
 class BillingScope:
-    """Who pays for the LLM calls of the running activity, and the models they actually used."""
+    """Who pays for the LLM calls of the running activity, and the model its last call actually used."""
 
     organization_id: str
     activity: str
-    models: list[str] = field(default_factory=list)
+    last_model: str | None = None
 
 
 _SCOPE: contextvars.ContextVar[BillingScope | None] = contextvars.ContextVar("billing_scope", default=None)
@@ -226,14 +226,14 @@ class Meter:
             raise
         cost = await self.ledger.settle(reservation, usage)
         record_llm_usage(reservation.model, usage, cost)
-        scope.models.append(reservation.model)
+        scope.last_model = reservation.model
         return output, usage
 
 
 def model_used(requested: str) -> str:
     """The model the running activity's calls actually used (the economy model after a switch)."""
     scope = current_scope()
-    return scope.models[-1] if scope is not None and scope.models else requested
+    return scope.last_model if scope is not None and scope.last_model else requested
 
 
 async def open_meter(settings: Settings, wait_seconds: float = 120.0) -> Meter:
