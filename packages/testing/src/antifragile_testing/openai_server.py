@@ -334,10 +334,7 @@ def _string(schema: dict[str, Any], words: _Words, root: dict[str, Any]) -> str:
     return text if high is None else text[:high].rstrip() or text[:high]
 
 
-def _number(schema: dict[str, Any], words: _Words, root: dict[str, Any]) -> float | int:
-    integer = schema.get("type") == "integer" or (
-        isinstance(schema.get("type"), list) and "integer" in schema["type"]
-    )
+def _number(schema: dict[str, Any], words: _Words, *, integer: bool) -> float | int:
     step = 1 if integer else 0.01
     low = schema.get("minimum", schema["exclusiveMinimum"] + step if "exclusiveMinimum" in schema else None)
     high = schema.get("maximum", schema["exclusiveMaximum"] - step if "exclusiveMaximum" in schema else None)
@@ -357,8 +354,8 @@ _BUILDERS = {
     "object": _object,
     "array": _array,
     "string": _string,
-    "integer": _number,
-    "number": _number,
+    "integer": lambda schema, words, root: _number(schema, words, integer=True),
+    "number": lambda schema, words, root: _number(schema, words, integer=False),
     "boolean": lambda schema, words, root: words.number() % 2 == 0,
     "null": lambda schema, words, root: None,
 }
