@@ -42,6 +42,8 @@ class Refinement(Model):
 
 
 class DraftedRefinement(Model):
+    # Not a subclass of Refinement: the schema's field order is the answer's, and the draft must come
+    # first so the model writes the feedback before refining with it.
     drafted_feedback: str = Field(min_length=1, description="The feedback drafted for the participant.")
     refined_statement: str = Field(min_length=1)
     changes: list[Change]
