@@ -33,7 +33,8 @@ from antifragile_worker_default import main as worker_default
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.resources import Resources
 from antifragile_worker_ml import main as worker_ml
-from antifragile_workflows.training import manage, workflow_id_for
+from antifragile_workflows.management import manage
+from antifragile_workflows.training import workflow_id_for
 from pydantic import BaseModel
 from temporalio.client import Client
 

@@ -45,7 +45,8 @@ from antifragile_core.storage import ObjectStore
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker
 from antifragile_worker_default.resources import Resources
-from antifragile_workflows.training import manage, workflow_id_for
+from antifragile_workflows.management import manage
+from antifragile_workflows.training import workflow_id_for
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import WorkflowFailureError

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from antifragile_cli import collective
 from antifragile_core.contracts.collective import Passage, ResearchRequest
-from antifragile_core.contracts.costs import CostQuery, budget_month_start
+from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostQuery, budget_month_start
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED
@@ -45,8 +45,8 @@ from antifragile_worker_openai.research import citations_from, web_search_allowe
 from antifragile_worker_openai.resources import Resources as OpenAIResources
 from antifragile_worker_openai.wisdom import attributed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
-from antifragile_workflows.costs import OrganizationCostsWorkflow
 from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
+from antifragile_workflows.management import manage
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
 from antifragile_workflows.wisdom import ContributionIn, WisdomRound, WisdomWorkflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
@@ -176,11 +176,11 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
             id=workflow_id("research"),
             task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
         )
-        report = await temporal_client.execute_workflow(
-            OrganizationCostsWorkflow.run,
+        report = await manage(
+            temporal_client,
+            settings.task_queue_prefix + DEFAULT_QUEUE,
+            GET_ORGANIZATION_COSTS,
             CostQuery(organization_id=org_id),
-            id=workflow_id("costs"),
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
         )
 
     [request] = openai_server.completions

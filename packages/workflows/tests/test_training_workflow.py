@@ -24,13 +24,8 @@ from antifragile_core.contracts.training import (
 from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
 from antifragile_core.errors import INVALID_INPUT, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE
-from antifragile_workflows.training import (
-    ManagementCall,
-    ManagementWorkflow,
-    TrainingRun,
-    TrainingWorkflow,
-    workflow_id_for,
-)
+from antifragile_workflows.management import ManagementCall, ManagementWorkflow
+from antifragile_workflows.training import TrainingRun, TrainingWorkflow, workflow_id_for
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError

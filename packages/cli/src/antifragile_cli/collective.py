@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from antifragile_core.contracts.costs import CostQuery, CostReport
+from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostQuery, CostReport
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
@@ -22,7 +22,7 @@ from antifragile_workflows.catchball import (
     Participant,
     TurnRecord,
 )
-from antifragile_workflows.costs import OrganizationCostsWorkflow
+from antifragile_workflows.management import manage
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
 from antifragile_workflows.wisdom import ContributionIn, WisdomOutcome, WisdomRound, WisdomWorkflow
 from pydantic import ValidationError
@@ -237,11 +237,8 @@ async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
     since = args.since.replace(tzinfo=args.since.tzinfo or UTC) if args.since else None
     client = await connect(settings)
     try:
-        report = await client.execute_workflow(
-            OrganizationCostsWorkflow.run,
-            CostQuery(organization_id=args.org, since=since),
-            id=f"costs-{args.org}-{uuid.uuid4().hex[:8]}",
-            task_queue=_queue(settings),
+        report = await manage(
+            client, _queue(settings), GET_ORGANIZATION_COSTS, CostQuery(organization_id=args.org, since=since)
         )
     except (WorkflowFailureError, ValidationError) as err:
         return report_failure(err)

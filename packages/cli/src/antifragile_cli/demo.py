@@ -15,7 +15,7 @@ from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store, org_key
 from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, DocumentProcessingWorkflow
-from antifragile_workflows.training import manage
+from antifragile_workflows.management import manage
 from temporalio.client import Client
 
 from .stack import LocalStack, add_stack_arguments

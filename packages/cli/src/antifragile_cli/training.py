@@ -33,7 +33,7 @@ from antifragile_core.contracts.training import (
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
-from antifragile_workflows.training import manage
+from antifragile_workflows.management import manage
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowFailureError
 

@@ -2,12 +2,12 @@
 
 from .catchball import CatchballWorkflow
 from .competitors import CompetitorMonitoringWorkflow
-from .costs import OrganizationCostsWorkflow
 from .documents import DocumentProcessingWorkflow
 from .maintenance import MaintenanceWorkflow
+from .management import ManagementWorkflow
 from .onboarding import OrganizationOnboardingWorkflow
 from .research import ResearchWorkflow
-from .training import ManagementWorkflow, TrainingWorkflow
+from .training import TrainingWorkflow
 from .wisdom import WisdomWorkflow
 
 ALL_WORKFLOWS: tuple[type, ...] = (
@@ -15,7 +15,6 @@ ALL_WORKFLOWS: tuple[type, ...] = (
     ResearchWorkflow,
     CatchballWorkflow,
     WisdomWorkflow,
-    OrganizationCostsWorkflow,
     CompetitorMonitoringWorkflow,
     MaintenanceWorkflow,
     OrganizationOnboardingWorkflow,

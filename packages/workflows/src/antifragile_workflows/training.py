@@ -4,30 +4,19 @@ The `progress` query answers with the job as last recorded (stage, metrics, eval
 progress (step, loss, tokens/s, ETA) is not kept here: the training activity heartbeats it, only the
 server holds heartbeats, and a workflow cannot read them; `check_training_job_status` adds it from the
 pending activity's heartbeat via `describe()`.
-
-ManagementWorkflow lets a client that is not a worker (the CLI) run one job-management activity: the
-logic stays in the activities, and the client needs nothing but Temporal.
 """
 
 import asyncio
-import uuid
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.client import Client
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
-    from antifragile_core.contracts.base import ActivityContract, Model, OrgId
+    from antifragile_core.contracts.base import Model, OrgId
     from antifragile_core.contracts.training import (
-        CANCEL_TRAINING_JOB,
-        CHECK_TRAINING_JOB_STATUS,
-        COLLECT_MODEL_FEEDBACK,
-        GET_ORGANIZATION_TRAINING_HISTORY,
-        START_MODEL_IMPROVEMENT,
-        SUBMIT_MODEL_TRAINING_JOB,
         TEST_QWEN_MODEL,
         TRAIN_ORGANIZATIONAL_MODEL,
         EvaluationRequest,
@@ -36,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         TrainingRequest,
     )
     from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
-    from antifragile_core.errors import INVALID_INPUT, bad_input
 
 from .calls import call, step_error
 
@@ -122,51 +110,3 @@ class TrainingWorkflow:
         )
         self._latest = await call(RECORD_TRAINING_JOB_UPDATE, update)
         return self._latest
-
-
-MANAGEMENT_CONTRACTS: dict[str, ActivityContract[Any, Any]] = {
-    c.name: c
-    for c in (
-        SUBMIT_MODEL_TRAINING_JOB,
-        CHECK_TRAINING_JOB_STATUS,
-        GET_ORGANIZATION_TRAINING_HISTORY,
-        CANCEL_TRAINING_JOB,
-        COLLECT_MODEL_FEEDBACK,
-        START_MODEL_IMPROVEMENT,
-    )
-}
-"""The job-management activities a client may run through ManagementWorkflow."""
-
-
-class ManagementCall(Model):
-    """One management activity by name, with its input as JSON-ready data."""
-
-    activity: str
-    arg: dict[str, Any]
-
-
-@workflow.defn
-class ManagementWorkflow:
-    @workflow.run
-    async def run(self, request: ManagementCall) -> BaseModel:
-        contract = MANAGEMENT_CONTRACTS.get(request.activity)
-        if contract is None:
-            raise bad_input(
-                INVALID_INPUT, f"{request.activity!r} is not one of {sorted(MANAGEMENT_CONTRACTS)}"
-            )
-        try:
-            arg = contract.input.model_validate(request.arg)
-        except ValidationError as err:
-            raise bad_input(INVALID_INPUT, f"invalid {contract.name} input: {err}") from None
-        return await call(contract, arg)
-
-
-async def manage(client: Client, task_queue: str, contract: ActivityContract[I, O], arg: I) -> O:
-    """Run one management activity from a client, through ManagementWorkflow on `task_queue`."""
-    return await client.execute_workflow(
-        ManagementWorkflow.run,
-        ManagementCall(activity=contract.name, arg=arg.model_dump(mode="json")),
-        id=f"manage-{contract.name}-{uuid.uuid4().hex}",
-        task_queue=task_queue,
-        result_type=contract.output,
-    )
