@@ -15,11 +15,10 @@ from typing import Any
 import asyncpg
 from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, DocumentUpload, ProcessedDocument
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
-from antifragile_core.storage import InvalidKey, ObjectNotFound, org_key
-from antifragile_core.storage.keys import check_key
+from antifragile_core.storage import ObjectNotFound, org_key
 
 from .extract import Extracted, check_size, extract, text_hash
-from .resources import Resources
+from .resources import Resources, checked_org_key
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +90,7 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
 
 async def _staged_bytes(res: Resources, upload: DocumentUpload) -> bytes:
     """The staged file; it must live under its own organisation's prefix."""
-    try:
-        key = check_key(upload.upload_key)
-    except InvalidKey:
-        raise bad_input(
-            INVALID_INPUT, f"upload key {upload.upload_key!r} is not a valid object key"
-        ) from None
-    if not key.startswith(org_key(upload.organization_id) + "/"):
-        raise bad_input(
-            INVALID_INPUT,
-            f"upload key {key!r} is outside organisation {upload.organization_id!r}; stage the file under "
-            f"{org_key(upload.organization_id)}/",
-        )
+    key = checked_org_key(upload.organization_id, upload.upload_key, "upload key")
     try:
         check_size(await res.store.size(key), res.settings.max_document_bytes)
         return await res.store.get(key)

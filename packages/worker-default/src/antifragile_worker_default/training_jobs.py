@@ -47,7 +47,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .readiness import check_readiness
-from .resources import Resources
+from .resources import Resources, checked_org_key
 
 TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 _ENDED_WITHOUT_CLEANUP = (WorkflowExecutionStatus.TERMINATED, WorkflowExecutionStatus.TIMED_OUT)
@@ -174,8 +174,7 @@ async def _check_ready(res: Resources, organization_id: str) -> None:
 
 
 async def _check_dataset(res: Resources, organization_id: str, key: str) -> None:
-    if not key.startswith(f"orgs/{organization_id}/"):
-        raise bad_input(INVALID_INPUT, f"dataset {key!r} is not under organisation {organization_id!r}")
+    checked_org_key(organization_id, key, "dataset")
     if not await res.store.exists(key):
         raise bad_input(NOT_FOUND, f"dataset {key!r} does not exist in the object store")
 
