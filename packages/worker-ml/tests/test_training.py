@@ -63,9 +63,13 @@ HEARTBEAT = timedelta(seconds=4)
 """Short in tests, so a killed worker's attempt times out within seconds."""
 
 
-def fast(**overrides: object) -> Hyperparameters:
+def smoke_job(org: str, job_id: str, **overrides: object) -> TrainingRequest:
+    """A job on the smoke model with fast hyperparameters, `overrides` applied to them."""
     values = {"batch_size": 4, "seq_len": 64, "learning_rate": 1e-2, "checkpoint_every": 4} | overrides
-    return Hyperparameters.model_validate(values)
+    hyperparameters = Hyperparameters.model_validate(values)
+    return TrainingRequest(
+        organization_id=org, job_id=job_id, base_model="smoke", hyperparameters=hyperparameters
+    )
 
 
 @workflow.defn(sandboxed=False)
@@ -91,9 +95,14 @@ class EvaluateOnce:
 
 
 @asynccontextmanager
-async def workers(client: Client, settings: Settings, *, ml: bool = True) -> AsyncIterator[ObjectStore]:
-    """The test workflows on the fleet's default queue and, unless `ml` is False, the real ml worker."""
+async def workers(
+    client: Client, settings: Settings, org: str, *, ml: bool = True
+) -> AsyncIterator[ObjectStore]:
+    """The test workflows on the fleet's default queue and, unless `ml` is False, the real ml worker;
+    `org`'s documents are in the store."""
     async with open_store(settings) as store:
+        for name, text in DOCUMENTS.items():
+            await store.put(org_key(org, "documents", f"sha-{name}", "text"), (text * 6).encode())
         flows = Worker(
             client,
             task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
@@ -109,11 +118,6 @@ async def workers(client: Client, settings: Settings, *, ml: bool = True) -> Asy
                     yield store
 
 
-async def put_documents(store: ObjectStore, org: str) -> None:
-    for name, text in DOCUMENTS.items():
-        await store.put(org_key(org, "documents", f"sha-{name}", "text"), (text * 6).encode())
-
-
 async def start_training(
     client: Client, settings: Settings, req: TrainingRequest
 ) -> WorkflowHandle[TrainOnce, TrainingResult]:
@@ -123,6 +127,16 @@ async def start_training(
         id=f"train-{req.organization_id}-{req.job_id}",
         task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
         result_type=TrainingResult,
+    )
+
+
+async def evaluate(client: Client, settings: Settings, req: EvaluationRequest) -> EvaluationResult:
+    return await client.execute_workflow(
+        EvaluateOnce.run,
+        req,
+        id=f"eval-{req.organization_id}",
+        task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        result_type=EvaluationResult,
     )
 
 
@@ -145,11 +159,8 @@ async def test_training_lowers_loss_and_beats_base_on_heldout_text(
     temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
 ) -> None:
     settings = make_settings()
-    async with workers(temporal_client, settings) as store:
-        await put_documents(store, org_id)
-        req = TrainingRequest(
-            organization_id=org_id, job_id="job-1", base_model="smoke", hyperparameters=fast(max_steps=30)
-        )
+    async with workers(temporal_client, settings, org_id) as store:
+        req = smoke_job(org_id, "job-1", max_steps=30)
         result = await (await start_training(temporal_client, settings, req)).result()
 
         metrics = result.metrics
@@ -164,8 +175,9 @@ async def test_training_lowers_loss_and_beats_base_on_heldout_text(
         assert not await store.list_objects(org_key(org_id, "checkpoints", "job-1") + "/")
 
         prompts = ["What is Northwind's mission?", "Which threats does the cooperative face?"]
-        evaluation = await temporal_client.execute_workflow(
-            EvaluateOnce.run,
+        evaluation = await evaluate(
+            temporal_client,
+            settings,
             EvaluationRequest(
                 organization_id=org_id,
                 job_id="job-1",
@@ -175,9 +187,6 @@ async def test_training_lowers_loss_and_beats_base_on_heldout_text(
                 prompts=prompts,
                 max_new_tokens=24,
             ),
-            id=f"eval-{org_id}",
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-            result_type=EvaluationResult,
         )
         assert evaluation.heldout_tokens > 50
         assert evaluation.tuned_perplexity < 0.8 * evaluation.base_perplexity
@@ -192,13 +201,8 @@ async def test_training_lowers_loss_and_beats_base_on_heldout_text(
             await start_training(
                 temporal_client,
                 settings,
-                TrainingRequest(
-                    organization_id=org_id,
-                    job_id="job-2",
-                    base_model="smoke",
-                    hyperparameters=fast(max_steps=4),
-                    init_adapter_key=result.adapter_key,
-                    dataset_key=dataset_key,
+                smoke_job(org_id, "job-2", max_steps=4).model_copy(
+                    update={"init_adapter_key": result.adapter_key, "dataset_key": dataset_key}
                 ),
             )
         ).result()
@@ -216,14 +220,12 @@ async def test_model_versions_round_trip_through_s3(
         aws_access_key_id="test",
         aws_secret_access_key="test",
     )
-    async with workers(temporal_client, settings) as store:
-        await put_documents(store, org_id)
-        req = TrainingRequest(
-            organization_id=org_id, job_id="job-s3", base_model="smoke", hyperparameters=fast(max_steps=4)
-        )
+    async with workers(temporal_client, settings, org_id):
+        req = smoke_job(org_id, "job-s3", max_steps=4)
         result = await (await start_training(temporal_client, settings, req)).result()
-        evaluation = await temporal_client.execute_workflow(
-            EvaluateOnce.run,
+        evaluation = await evaluate(
+            temporal_client,
+            settings,
             EvaluationRequest(
                 organization_id=org_id,
                 job_id="job-s3",
@@ -231,9 +233,6 @@ async def test_model_versions_round_trip_through_s3(
                 adapter_key=result.adapter_key,
                 heldout_key=result.heldout_key,
             ),
-            id=f"eval-{org_id}",
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-            result_type=EvaluationResult,
         )
     assert result.metrics.steps == 4
     assert evaluation.heldout_tokens > 0 and evaluation.samples == []
@@ -255,11 +254,9 @@ async def test_killed_worker_process_resumes_from_its_checkpoint(
     temporal_client: Client, make_settings: Callable[..., Settings], org_id: str, tmp_path: Path
 ) -> None:
     settings = make_settings()
-    async with workers(temporal_client, settings, ml=False) as store:
-        await put_documents(store, org_id)
+    async with workers(temporal_client, settings, org_id, ml=False):
         # Longer than the other runs, so the worker is still training when it is killed.
-        hp = fast(max_steps=30, seq_len=128, batch_size=8, checkpoint_every=3)
-        req = TrainingRequest(organization_id=org_id, job_id="job-k", base_model="smoke", hyperparameters=hp)
+        req = smoke_job(org_id, "job-k", max_steps=30, seq_len=128, batch_size=8, checkpoint_every=3)
         handle = await start_training(temporal_client, settings, req)
         first = spawn_worker(settings, tmp_path / "worker.log")
         try:
@@ -290,11 +287,8 @@ async def test_cancel_stops_training_and_keeps_the_checkpoint(
     temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
 ) -> None:
     settings = make_settings()
-    async with workers(temporal_client, settings) as store:
-        await put_documents(store, org_id)
-        req = TrainingRequest(
-            organization_id=org_id, job_id="job-c", base_model="smoke", hyperparameters=fast(max_steps=400)
-        )
+    async with workers(temporal_client, settings, org_id) as store:
+        req = smoke_job(org_id, "job-c", max_steps=400)
         handle = await start_training(temporal_client, settings, req)
         seen = await checkpoint_heartbeat(handle)
         await handle.cancel()
@@ -311,8 +305,7 @@ async def test_unknown_base_model_is_a_non_retryable_error(
     temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
 ) -> None:
     settings = make_settings()
-    async with workers(temporal_client, settings) as store:
-        await put_documents(store, org_id)
+    async with workers(temporal_client, settings, org_id):
         req = TrainingRequest(organization_id=org_id, job_id="job-u", base_model="gpt-17")
         with pytest.raises(WorkflowFailureError) as failure:
             await (await start_training(temporal_client, settings, req)).result()
