@@ -1,5 +1,6 @@
 """Real local servers for the operations tests: a scripted HTTP site (feeds, pages, robots.txt, slow and
-huge bodies, a webhook receiver) and an SMTP server that records or refuses mail."""
+huge bodies, a webhook receiver) and an SMTP server that records or refuses mail; the threaded loopback
+HTTP server they and the OpenAI-compatible server run on."""
 
 import socket
 import threading
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -38,7 +39,37 @@ class Recorded:
     at: float
 
 
-class LocalSite:
+class LoopbackHTTPServer:
+    """A ThreadingHTTPServer on a free 127.0.0.1 port, serving from a daemon thread between
+    `start()` and `stop()` (or as a context manager)."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=name, daemon=True)
+
+    @property
+    def root_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalSite(LoopbackHTTPServer):
     """A threaded HTTP/1.0 server on 127.0.0.1; unknown paths answer 404. Bodies are sent without a
     Content-Length, so a client can only enforce a size cap while streaming."""
 
@@ -46,22 +77,10 @@ class LocalSite:
         self.routes: dict[str, Route] = {}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="local-site", daemon=True)
-
-    def __enter__(self) -> "LocalSite":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__(_handler_for(self), "local-site")
 
     def url(self, path: str) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self.root_url + path
 
     def hits(self, path: str, method: str = "GET") -> list[Recorded]:
         with self._lock:

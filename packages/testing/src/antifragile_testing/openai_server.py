@@ -16,8 +16,10 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from .local_servers import LoopbackHTTPServer
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"[^\W\d_]{3,}")
@@ -96,27 +98,12 @@ class ServerScope:
             self.requests.append(request)
 
 
-class OpenAICompatibleServer:
+class OpenAICompatibleServer(LoopbackHTTPServer):
     """The HTTP server on 127.0.0.1; `scope()` hands out per-test views."""
 
     def __init__(self) -> None:
         self._scopes: dict[str, ServerScope] = {}
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="openai-server", daemon=True)
-
-    @property
-    def root_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().__init__(_handler_for(self), "openai-server")
 
     def scope(self) -> ServerScope:
         """A fresh scope with its own base URL (`http://127.0.0.1:PORT/<scope>/v1`)."""

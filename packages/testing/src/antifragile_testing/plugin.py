@@ -66,10 +66,8 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _openai_http_server() -> Iterator[OpenAICompatibleServer]:
-    server = OpenAICompatibleServer()
-    server.start()
-    yield server
-    server.stop()
+    with OpenAICompatibleServer() as server:
+        yield server
 
 
 @pytest.fixture
