@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from antifragile_cli.main import parser
+from antifragile_cli.main import parser, run_command
 from antifragile_cli.training import progress_line
 from antifragile_core.contracts.base import ActivityContract
 from antifragile_core.contracts.documents import DocumentUpload
@@ -326,7 +326,7 @@ async def test_cli_submits_watches_lists_and_takes_feedback(
 
     async def cli(*argv: str) -> int:
         args = parser().parse_args(["train", *argv])
-        return await args.handler(args, fleet.res.settings)
+        return await run_command(args, fleet.res.settings)
 
     assert await cli("submit", "--org", org_id, "--request-id", "cli", "--prompt", "Where?", "--watch") == 0
     out = capsys.readouterr().out

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-from antifragile_cli.main import parser
+from antifragile_cli.main import parser, run_command
 from antifragile_core.contracts.documents import GENERATE_DOCUMENT_SUMMARY, DocumentSummary, DocumentText
 from antifragile_core.contracts.operations import DataKind, NotificationTarget
 from antifragile_core.contracts.usage import TokenUsage
@@ -65,7 +65,7 @@ def summary_stand_in(res: Resources) -> list[Callable[..., Any]]:
 
 async def cli(settings: Settings, *argv: str) -> int:
     args = parser().parse_args(["schedules", *argv])
-    return await args.handler(args, settings)
+    return await run_command(args, settings)
 
 
 async def next_run(client: Client, handle: ScheduleHandle, seen: int, result_type: type[T]) -> T:

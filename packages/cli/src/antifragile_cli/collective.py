@@ -26,7 +26,7 @@ from antifragile_workflows.management import manage
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
 from antifragile_workflows.wisdom import ContributionIn, WisdomOutcome, WisdomRound, WisdomWorkflow
 from pydantic import ValidationError
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 
 from .failures import report_failure
 
@@ -72,21 +72,18 @@ def _queue(settings: Settings) -> str:
 
 async def ask(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    try:
-        question = ResearchQuestion(
-            organization_id=args.org,
-            question=args.question,
-            max_passages=args.passages or settings.research_max_passages,
-            web_search=args.web_search,
-        )
-        answer = await client.execute_workflow(
-            ResearchWorkflow.run,
-            question,
-            id=f"research-{args.org}-{uuid.uuid4().hex[:8]}",
-            task_queue=_queue(settings),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    question = ResearchQuestion(
+        organization_id=args.org,
+        question=args.question,
+        max_passages=args.passages or settings.research_max_passages,
+        web_search=args.web_search,
+    )
+    answer = await client.execute_workflow(
+        ResearchWorkflow.run,
+        question,
+        id=f"research-{args.org}-{uuid.uuid4().hex[:8]}",
+        task_queue=_queue(settings),
+    )
     print(answer.answer)
     for n, c in enumerate(answer.citations, 1):
         print(f"  [{n}] {c.filename} ({c.passage_id}): “{c.quote}”")
@@ -151,10 +148,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
             await handle.execute_update(CatchballWorkflow.answer, answer)
         except WorkflowUpdateFailedError as err:
             print(f"  not taken: {err.cause or err}")
-    try:
-        outcome = await handle.result()
-    except WorkflowFailureError as err:
-        return report_failure(err)
+    outcome = await handle.result()
     verdict = "AGREED" if outcome.agreed else "NOT AGREED"
     print(f"\n{verdict} after {outcome.rounds} round(s):\n{outcome.statement}")
     if outcome.error is not None:
@@ -176,15 +170,12 @@ def _print_turn(record: TurnRecord) -> None:
 
 
 async def run_wisdom(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        round_ = WisdomRound(
-            organization_id=args.org,
-            question=args.question,
-            quorum=args.quorum,
-            deadline_seconds=args.deadline_minutes * 60,
-        )
-    except ValidationError as err:
-        return report_failure(err)
+    round_ = WisdomRound(
+        organization_id=args.org,
+        question=args.question,
+        quorum=args.quorum,
+        deadline_seconds=args.deadline_minutes * 60,
+    )
     client = await connect(settings)
     handle = await client.start_workflow(
         WisdomWorkflow.run,
@@ -209,10 +200,7 @@ async def run_wisdom(args: argparse.Namespace, settings: Settings) -> int:
         except (WorkflowUpdateFailedError, ValidationError) as err:
             print(f"  not taken: {getattr(err, 'cause', None) or err}")
     print("waiting for the quorum or the deadline, then the synthesis ...")
-    try:
-        _print_wisdom(await handle.result())
-    except WorkflowFailureError as err:
-        return report_failure(err)
+    _print_wisdom(await handle.result())
     return 0
 
 
@@ -236,12 +224,9 @@ def _print_wisdom(outcome: WisdomOutcome) -> None:
 async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
     since = args.since.replace(tzinfo=args.since.tzinfo or UTC) if args.since else None
     client = await connect(settings)
-    try:
-        report = await manage(
-            client, _queue(settings), GET_ORGANIZATION_COSTS, CostQuery(organization_id=args.org, since=since)
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    report = await manage(
+        client, _queue(settings), GET_ORGANIZATION_COSTS, CostQuery(organization_id=args.org, since=since)
+    )
     print(format_costs(report))
     return 0
 

@@ -3,13 +3,14 @@
 import argparse
 import asyncio
 import inspect
-from collections.abc import Callable
-from typing import Any
 
 from antifragile_core.logs import configure_logging
 from antifragile_core.settings import Settings
+from pydantic import ValidationError
+from temporalio.client import WorkflowFailureError
 
 from . import collective, demo, schedules, stack, training
+from .failures import report_failure
 
 COMMAND_MODULES = (stack, demo, schedules, training, collective)
 """Each module exposes `register(subparsers)`; a subcommand's handler is `args.handler(args, settings)`."""
@@ -23,12 +24,20 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+async def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the chosen subcommand; a failed operation or invalid input is reported as its error type and
+    message (no stack trace), once here rather than in every handler."""
+    try:
+        result = args.handler(args, settings)
+        if inspect.isawaitable(result):
+            result = await result
+    except (WorkflowFailureError, ValidationError) as err:
+        return report_failure(err)
+    return result or 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     settings = Settings()
     configure_logging(settings.log_level)
-    handler: Callable[..., Any] = args.handler
-    result = handler(args, settings)
-    if inspect.iscoroutine(result):
-        result = asyncio.run(result)
-    raise SystemExit(result or 0)
+    raise SystemExit(asyncio.run(run_command(args, settings)))

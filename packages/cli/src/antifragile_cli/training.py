@@ -34,10 +34,8 @@ from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
 from antifragile_workflows.management import manage
-from pydantic import BaseModel, ValidationError
-from temporalio.client import Client, WorkflowFailureError
-
-from .failures import report_failure
+from pydantic import BaseModel
+from temporalio.client import Client
 
 ENDED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 WATCH_SECONDS = 2.0
@@ -111,21 +109,18 @@ async def _call(
 async def submit_job(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
     request_id = args.request_id or uuid.uuid4().hex
-    try:
-        handle = await _call(
-            client,
-            settings,
-            SUBMIT_MODEL_TRAINING_JOB,
-            TrainingJobRequest(
-                organization_id=args.organization_id,
-                request_id=request_id,
-                base_model=args.preset,
-                hyperparameters=Hyperparameters(max_steps=args.max_steps),
-                prompts=args.prompt,
-            ),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    handle = await _call(
+        client,
+        settings,
+        SUBMIT_MODEL_TRAINING_JOB,
+        TrainingJobRequest(
+            organization_id=args.organization_id,
+            request_id=request_id,
+            base_model=args.preset,
+            hyperparameters=Hyperparameters(max_steps=args.max_steps),
+            prompts=args.prompt,
+        ),
+    )
     print(f"job {handle.job_id} {'submitted' if handle.created else 'already exists'}: {handle.status}")
     print(f"  request id {request_id} (submit again with --request-id {request_id} to retry safely)")
     if args.watch:
@@ -137,15 +132,12 @@ async def job_status(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
     if args.watch:
         return await watch(client, settings, args.organization_id, args.job_id)
-    try:
-        job = await _call(
-            client,
-            settings,
-            CHECK_TRAINING_JOB_STATUS,
-            TrainingJobRef(organization_id=args.organization_id, job_id=args.job_id),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    job = await _call(
+        client,
+        settings,
+        CHECK_TRAINING_JOB_STATUS,
+        TrainingJobRef(organization_id=args.organization_id, job_id=args.job_id),
+    )
     print_job(job)
     return 0
 
@@ -154,15 +146,12 @@ async def watch(client: Client, settings: Settings, organization_id: str, job_id
     """Poll the job until it ends: a redrawn progress bar on a terminal, a line per change otherwise."""
     out, last = sys.stdout, ""
     while True:
-        try:
-            job: TrainingJob = await _call(
-                client,
-                settings,
-                CHECK_TRAINING_JOB_STATUS,
-                TrainingJobRef(organization_id=organization_id, job_id=job_id),
-            )
-        except (WorkflowFailureError, ValidationError) as err:
-            return report_failure(err)
+        job: TrainingJob = await _call(
+            client,
+            settings,
+            CHECK_TRAINING_JOB_STATUS,
+            TrainingJobRef(organization_id=organization_id, job_id=job_id),
+        )
         line = progress_line(job)
         if out.isatty():
             out.write(f"\r\x1b[2K{line}")
@@ -247,18 +236,15 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 async def job_history(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    try:
-        history = await _call(
-            client,
-            settings,
-            GET_ORGANIZATION_TRAINING_HISTORY,
-            TrainingHistoryQuery(
-                organization_id=args.organization_id,
-                limit=args.limit,
-            ),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    history = await _call(
+        client,
+        settings,
+        GET_ORGANIZATION_TRAINING_HISTORY,
+        TrainingHistoryQuery(
+            organization_id=args.organization_id,
+            limit=args.limit,
+        ),
+    )
     if not history.jobs:
         print(f"no training jobs for {args.organization_id}")
     for job in history.jobs:
@@ -269,18 +255,15 @@ async def job_history(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cancel_job(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    try:
-        job = await _call(
-            client,
-            settings,
-            CANCEL_TRAINING_JOB,
-            TrainingJobRef(
-                organization_id=args.organization_id,
-                job_id=args.job_id,
-            ),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    job = await _call(
+        client,
+        settings,
+        CANCEL_TRAINING_JOB,
+        TrainingJobRef(
+            organization_id=args.organization_id,
+            job_id=args.job_id,
+        ),
+    )
     print_job(job)
     if job.status not in ENDED:
         print("  cancellation requested; the training stops at its next step")
@@ -289,44 +272,38 @@ async def cancel_job(args: argparse.Namespace, settings: Settings) -> int:
 
 async def give_feedback(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    try:
-        receipt = await _call(
-            client,
-            settings,
-            COLLECT_MODEL_FEEDBACK,
-            ModelFeedback(
-                organization_id=args.organization_id,
-                job_id=args.job_id,
-                feedback_id=args.feedback_id or uuid.uuid4().hex,
-                prompt=args.prompt,
-                response=args.response,
-                rating=args.rating,
-                preferred=args.preferred,
-                rejected=args.rejected,
-                comment=args.comment,
-            ),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    receipt = await _call(
+        client,
+        settings,
+        COLLECT_MODEL_FEEDBACK,
+        ModelFeedback(
+            organization_id=args.organization_id,
+            job_id=args.job_id,
+            feedback_id=args.feedback_id or uuid.uuid4().hex,
+            prompt=args.prompt,
+            response=args.response,
+            rating=args.rating,
+            preferred=args.preferred,
+            rejected=args.rejected,
+            comment=args.comment,
+        ),
+    )
     print(f"feedback {receipt.feedback_id} {'stored' if receipt.stored else 'was stored before'}")
     return 0
 
 
 async def improve_job(args: argparse.Namespace, settings: Settings) -> int:
     client = await connect(settings)
-    try:
-        handle = await _call(
-            client,
-            settings,
-            START_MODEL_IMPROVEMENT,
-            ImprovementRequest(
-                organization_id=args.organization_id,
-                job_id=args.job_id,
-                request_id=args.request_id or uuid.uuid4().hex,
-            ),
-        )
-    except (WorkflowFailureError, ValidationError) as err:
-        return report_failure(err)
+    handle = await _call(
+        client,
+        settings,
+        START_MODEL_IMPROVEMENT,
+        ImprovementRequest(
+            organization_id=args.organization_id,
+            job_id=args.job_id,
+            request_id=args.request_id or uuid.uuid4().hex,
+        ),
+    )
     print(f"improvement job {handle.job_id} {'submitted' if handle.created else 'already exists'}")
     if args.watch:
         return await watch(client, settings, args.organization_id, handle.job_id)
