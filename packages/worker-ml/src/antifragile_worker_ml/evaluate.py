@@ -10,12 +10,11 @@ from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from peft import PeftModel
 from transformers import PreTrainedTokenizerBase
 
-from . import smoke
 from .dataset import parse_heldout
 from .device import Device, pick_device
 from .heartbeat import keepalive
 from .layout import ModelMetadata, ModelVersion, owned_key
-from .presets import SMOKE, load_pretrained, load_saved_tokenizer
+from .presets import SMOKE, load_model, load_saved_tokenizer
 from .sync_store import SyncStore
 
 
@@ -50,13 +49,12 @@ def _evaluate(
     with tempfile.TemporaryDirectory(prefix="eval-") as tmp:
         work = Path(tmp)
         store.download_dir(version.adapter, work / "adapter")
-        if metadata.base_source == SMOKE:
-            store.download_dir(version.base, work / "base")
-            base, _ = smoke.load(work / "base", device)
-        else:
-            base, _ = load_pretrained(metadata.base_source, device)
+        source: str | Path = metadata.base_source
+        if source == SMOKE:
+            source = work / "base"
+            store.download_dir(version.base, source)
         tokenizer = load_saved_tokenizer(work / "adapter")
-        model = PeftModel.from_pretrained(base, work / "adapter").eval()
+        model = PeftModel.from_pretrained(load_model(source, device), work / "adapter").eval()
 
     texts = parse_heldout(store.get(heldout_key))
     seq_len = metadata.request.hyperparameters.seq_len

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from antifragile_core.contracts.training import HUB_ID
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
+from temporalio.exceptions import ApplicationError
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -52,14 +53,25 @@ def load_pretrained(source: str, device: Device) -> tuple[PreTrainedModel, PreTr
     """A hub or local model in the device's dtype, and its tokenizer (with a pad token for batching)."""
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=device.dtype)
     except OSError as e:
-        raise bad_input(
-            NOT_FOUND, f"base model {source!r} is neither cached nor downloadable here: {e}"
-        ) from None
+        raise _unavailable(source, e) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return model.to(device.type), tokenizer
+    return load_model(source, device), tokenizer
+
+
+def load_model(source: str | Path, device: Device) -> PreTrainedModel:
+    """The model alone, in the device's dtype: evaluation takes the tokenizer saved with the adapter."""
+    try:
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=device.dtype)
+    except OSError as e:
+        raise _unavailable(source, e) from None
+    return model.to(device.type)
+
+
+def _unavailable(source: str | Path, error: OSError) -> ApplicationError:
+    message = f"base model {str(source)!r} is neither cached nor downloadable here: {error}"
+    return bad_input(NOT_FOUND, message)
 
 
 def load_saved_tokenizer(local: Path) -> PreTrainedTokenizerFast:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+from transformers import PreTrainedModel, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from .device import Device
-from .presets import load_saved_tokenizer
+from .presets import load_model, load_saved_tokenizer
 
 SMOKE_LABEL = "smoke preset: tiny random-initialised Qwen2 for tests and demos, not a language model"
 VOCAB_SIZE = 1024
@@ -58,7 +58,6 @@ def build_model(tokenizer: PreTrainedTokenizerFast, seed: int) -> Qwen2ForCausal
     return Qwen2ForCausalLM(config)
 
 
-def load(local: Path, device: Device) -> tuple[Qwen2ForCausalLM, PreTrainedTokenizerFast]:
+def load(local: Path, device: Device) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
     """A stored smoke base, exactly as it was built."""
-    model = Qwen2ForCausalLM.from_pretrained(local, dtype=device.dtype).to(device.type)
-    return model, load_saved_tokenizer(local)
+    return load_model(local, device), load_saved_tokenizer(local)
