@@ -61,12 +61,13 @@ def findings_in(items: list[Item], source: str, patterns: dict[str, re.Pattern[s
 
 
 async def fetch_items(fetcher: Fetcher, source: Source) -> list[Item]:
+    """The source's items; parsing a body of up to `scan_max_bytes` runs in a thread, off the event loop."""
     url = str(source.url)
     if source.kind == "feed":
-        return parse_feed(await fetcher.get(url))
+        return await asyncio.to_thread(parse_feed, await fetcher.get(url))
     if not await fetcher.allowed(url):
         raise FetchError("disallowed by robots.txt")
-    return parse_page(await fetcher.get(url), url)
+    return await asyncio.to_thread(parse_page, await fetcher.get(url), url)
 
 
 async def _scan_source(fetcher: Fetcher, source: Source) -> tuple[str, list[Item] | FetchError]:
