@@ -93,6 +93,7 @@ async def read_long_text(
     parts = split_text(text, input_budget(llm, reading))
     partials = _resumed(resume, len(parts), reading.output_type)
     usage = resume.usage if resume is not None and partials else TokenUsage()
+    checkpoint = Checkpoint(parts=len(parts), partials=[p.model_dump() for p in partials], usage=usage)
     for number, part in enumerate(parts[len(partials) :], start=len(partials) + 1):
         header = f"Document: {title}\n" + (f"Part {number} of {len(parts)}.\n" if len(parts) > 1 else "")
         output, spent = await llm.run(
@@ -104,8 +105,11 @@ async def read_long_text(
         )
         partials.append(output)
         usage += spent
-        heartbeat(Checkpoint(parts=len(parts), partials=[p.model_dump() for p in partials], usage=usage))
-    checkpoint = Checkpoint(parts=len(parts), partials=[p.model_dump() for p in partials], usage=usage)
+        # Each part is dumped once; a retry resumes from the last checkpoint, also while merging.
+        checkpoint = Checkpoint(
+            parts=len(parts), partials=[*checkpoint.partials, output.model_dump()], usage=usage
+        )
+        heartbeat(checkpoint)
     while len(partials) > 1:
         merged: list[T] = []
         for group in _groups(partials, input_budget(llm, reading, merging=True)):
