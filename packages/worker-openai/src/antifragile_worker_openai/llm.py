@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import openai
@@ -114,14 +115,12 @@ class LLM:
         """One model call whose answer must validate as `output_type`; returns it and its usage.
         `web_search` adds OpenAI's hosted web search (Responses API; OpenAI's own endpoint only)."""
         client = self.require_configured()
+        call = partial(self._call, client, name, instructions, prompt, output_type, web_search=web_search)
         if self.meter is None:
-            return await self._call(client, name, instructions, prompt, output_type, model, web_search)
+            return await call(model)
         sent = [instructions, prompt, json.dumps(output_type.model_json_schema())]
         return await self.meter.metered(
-            model,
-            sent,
-            lambda chosen: self._call(client, name, instructions, prompt, output_type, chosen, web_search),
-            spent_on_failure=lambda err: err.type == LLM_INVALID_OUTPUT,
+            model, sent, call, spent_on_failure=lambda err: err.type == LLM_INVALID_OUTPUT
         )
 
     async def _call(
