@@ -3,7 +3,6 @@
 import asyncio
 import json
 import re
-import socket
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from antifragile_core.metrics import FleetGauges, record_llm_rate_limited, recor
 from antifragile_core.queues import OPENAI_QUEUE
 from antifragile_core.runtime import build_worker, connect
 from antifragile_core.settings import Settings
+from antifragile_testing.local_servers import free_port
 from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
@@ -67,12 +67,6 @@ class MetricsWorkflow:
         except ActivityError:
             return False
         return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scrape(url: str) -> str:

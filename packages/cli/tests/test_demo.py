@@ -2,19 +2,13 @@
 processes, runs the demo organisation's documents, prints the results and stops everything."""
 
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from antifragile_cli.main import main
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from antifragile_testing.local_servers import free_port
 
 
 @pytest.fixture
