@@ -104,9 +104,7 @@ def send_email(settings: Settings, msg: Notification) -> None:
         raise _smtp_error({"": (e.smtp_code, e.smtp_error)}) from None
     if refused:
         # Some recipients took it: a retry would send them a second copy, so report, don't retry.
-        raise ApplicationError(
-            f"delivered, but refused for {sorted(refused)}", type=REJECTED, non_retryable=True
-        )
+        raise bad_input(REJECTED, f"delivered, but refused for {sorted(refused)}")
 
 
 def _smtp_error(replies: dict[str, tuple[int, bytes | str]]) -> ApplicationError:
@@ -131,7 +129,7 @@ async def send_webhook(settings: Settings, msg: Notification) -> None:
         return
     detail = f"webhook answered HTTP {response.status_code}: {response.text[:200]}"
     if 400 <= response.status_code < 500 and response.status_code not in {408, 429}:
-        raise ApplicationError(detail, type=REJECTED, non_retryable=True)
+        raise bad_input(REJECTED, detail)
     raise ApplicationError(detail, type="WebhookUnavailable")
 
 
