@@ -87,10 +87,12 @@ async def check(name: ServiceName, res: Resources) -> ServiceHealth:
     except Exception as e:
         error = f"{type(e).__name__}: {e}"[:500]
     else:
-        latency = (time.perf_counter() - started) * 1000
-        return ServiceHealth(name=name, healthy=True, status="up", latency_ms=round(latency, 2))
-    latency = (time.perf_counter() - started) * 1000
-    return ServiceHealth(name=name, healthy=False, status="down", latency_ms=round(latency, 2), error=error)
+        error = None
+    latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    healthy = error is None
+    return ServiceHealth(
+        name=name, healthy=healthy, status="up" if healthy else "down", latency_ms=latency_ms, error=error
+    )
 
 
 def activities(res: Resources) -> list[Callable[..., Any]]:
