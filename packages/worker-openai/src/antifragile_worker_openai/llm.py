@@ -11,7 +11,6 @@ keep their finished chunks across attempts through heartbeat checkpoints (see `c
 
 import email.utils
 import json
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -65,7 +64,6 @@ def configure_tracing(settings: Settings) -> None:
     """Trace export to OpenAI only when OPENAI_TRACE_EXPORT is set: the exporter posts to
     api.openai.com whatever the base URL is, which must not happen for a private endpoint."""
     export = settings.openai_trace_export
-    os.environ["OPENAI_AGENTS_DISABLE_TRACING"] = "0" if export else "1"
     set_tracing_disabled(not export)
     if export and settings.openai_api_key is not None:
         set_tracing_export_api_key(settings.openai_api_key.get_secret_value())
