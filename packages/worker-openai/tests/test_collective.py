@@ -105,6 +105,22 @@ async def fleet(client: Client, settings: Settings, pool: asyncpg.Pool) -> Async
         await meter.ledger.pool.close()
 
 
+@pytest_asyncio.fixture
+async def llm_fleet(
+    temporal_client: Client, llm_settings: Callable[..., Settings], db_pool: asyncpg.Pool
+) -> AsyncIterator[DefaultResources]:
+    """The fleet on the dev server with the default test LLM settings."""
+    async with fleet(temporal_client, llm_settings(), db_pool) as res:
+        yield res
+
+
+async def start(client: Client, settings: Settings, run: Any, arg: Any) -> WorkflowHandle[Any, Any]:
+    """Start a workflow on the fleet's default queue under a fresh id."""
+    return await client.start_workflow(
+        run, arg, id=f"wf-{uuid.uuid4().hex}", task_queue=settings.task_queue_prefix + DEFAULT_QUEUE
+    )
+
+
 async def add_document(res: DefaultResources, org: str, filename: str, text: str) -> str:
     key = org_key(org, "uploads", uuid.uuid4().hex)
     await res.store.put(key, text.encode())
@@ -146,10 +162,6 @@ def usage_of(requests: list[RecordedRequest]) -> TokenUsage:
     )
 
 
-def workflow_id(kind: str) -> str:
-    return f"{kind}-{uuid.uuid4().hex}"
-
-
 async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
     for _ in range(100):
         turn = await handle.query(CatchballWorkflow.whose_turn)
@@ -160,28 +172,19 @@ async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
 
 
 async def test_research_cites_only_the_asking_organisations_passages_and_records_its_cost(
-    temporal_client: Client,
-    llm_settings: Callable[..., Settings],
-    openai_server: ServerScope,
-    db_pool: asyncpg.Pool,
-    org_id: str,
+    llm_fleet: DefaultResources, openai_server: ServerScope, db_pool: asyncpg.Pool, org_id: str
 ) -> None:
-    settings = llm_settings()
-    async with fleet(temporal_client, settings, db_pool) as res:
-        mine = await add_document(res, org_id, "plan.md", PLAN)
-        await add_document(res, f"{org_id}-rival", "rival.md", RIVAL)
-        answer = await temporal_client.execute_workflow(
-            ResearchWorkflow.run,
-            ResearchQuestion(organization_id=org_id, question="What is the main risk to the expansion?"),
-            id=workflow_id("research"),
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-        )
-        report = await manage(
-            temporal_client,
-            settings.task_queue_prefix + DEFAULT_QUEUE,
-            GET_ORGANIZATION_COSTS,
-            CostQuery(organization_id=org_id),
-        )
+    client, settings = llm_fleet.client, llm_fleet.settings
+    mine = await add_document(llm_fleet, org_id, "plan.md", PLAN)
+    await add_document(llm_fleet, f"{org_id}-rival", "rival.md", RIVAL)
+    question = ResearchQuestion(organization_id=org_id, question="What is the main risk to the expansion?")
+    answer = await (await start(client, settings, ResearchWorkflow.run, question)).result()
+    report = await manage(
+        client,
+        settings.task_queue_prefix + DEFAULT_QUEUE,
+        GET_ORGANIZATION_COSTS,
+        CostQuery(organization_id=org_id),
+    )
 
     [request] = openai_server.completions
     assert "Zephyrine" not in request.text_of("user") and "refrigerated depots" in request.text_of("user")
@@ -206,26 +209,16 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
 
 
 async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
-    temporal_client: Client,
-    llm_settings: Callable[..., Settings],
-    openai_server: ServerScope,
-    db_pool: asyncpg.Pool,
-    org_id: str,
+    llm_fleet: DefaultResources, openai_server: ServerScope, db_pool: asyncpg.Pool, org_id: str
 ) -> None:
-    settings = llm_settings()
-    async with fleet(temporal_client, settings, db_pool) as res:
-        key = org_key(org_id, "uploads", uuid.uuid4().hex)
-        await res.store.put(key, PLAN.encode())
-        batch = DocumentBatch(
-            organization_id=org_id,
-            uploads=[DocumentUpload(organization_id=org_id, filename="plan.md", upload_key=key)],
-        )
-        result = await temporal_client.execute_workflow(
-            DocumentProcessingWorkflow.run,
-            batch,
-            id=workflow_id("documents"),
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-        )
+    key = org_key(org_id, "uploads", uuid.uuid4().hex)
+    await llm_fleet.store.put(key, PLAN.encode())
+    batch = DocumentBatch(
+        organization_id=org_id,
+        uploads=[DocumentUpload(organization_id=org_id, filename="plan.md", upload_key=key)],
+    )
+    handle = await start(llm_fleet.client, llm_fleet.settings, DocumentProcessingWorkflow.run, batch)
+    result = await handle.result()
 
     [outcome] = result.outcomes
     assert outcome.summary is not None and outcome.analysis is not None
@@ -249,40 +242,28 @@ async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
 
 
 async def test_wisdom_round_reaches_quorum_and_attributes_every_point(
-    temporal_client: Client,
-    llm_settings: Callable[..., Settings],
-    openai_server: ServerScope,
-    db_pool: asyncpg.Pool,
-    org_id: str,
+    llm_fleet: DefaultResources, openai_server: ServerScope, org_id: str
 ) -> None:
-    settings = llm_settings()
-    async with fleet(temporal_client, settings, db_pool):
-        handle = await temporal_client.start_workflow(
-            WisdomWorkflow.run,
-            WisdomRound(
-                organization_id=org_id, question="Where should we grow?", quorum=3, deadline_seconds=3600
-            ),
-            id=workflow_id("wisdom"),
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+    round_ = WisdomRound(
+        organization_id=org_id, question="Where should we grow?", quorum=3, deadline_seconds=3600
+    )
+    handle = await start(llm_fleet.client, llm_fleet.settings, WisdomWorkflow.run, round_)
+    voices = {
+        "ana": "Grow in the Baltics first.",
+        "ben": "Fix driver shortages first.",
+        "cy": "Baltics, slowly.",
+    }
+    accepted = []
+    for author, text in voices.items():
+        accepted.append(
+            await handle.execute_update(WisdomWorkflow.contribute, ContributionIn(author=author, text=text))
         )
-        voices = {
-            "ana": "Grow in the Baltics first.",
-            "ben": "Fix driver shortages first.",
-            "cy": "Baltics, slowly.",
-        }
-        accepted = []
-        for author, text in voices.items():
-            accepted.append(
+        if author == "ana":
+            with pytest.raises(WorkflowUpdateFailedError):
                 await handle.execute_update(
-                    WisdomWorkflow.contribute, ContributionIn(author=author, text=text)
+                    WisdomWorkflow.contribute, ContributionIn(author="ana", text="Again")
                 )
-            )
-            if author == "ana":
-                with pytest.raises(WorkflowUpdateFailedError):
-                    await handle.execute_update(
-                        WisdomWorkflow.contribute, ContributionIn(author="ana", text="Again")
-                    )
-        outcome = await handle.result()
+    outcome = await handle.result()
 
     ids = [c.contribution_id for c in accepted]
     assert ids == ["c1", "c2", "c3"] and outcome.quorum_reached and outcome.contributions == accepted
@@ -314,12 +295,8 @@ async def test_budget_switches_to_the_economy_model_then_refuses(
         )
 
     async def one_round() -> Any:
-        handle = await temporal_client.start_workflow(
-            WisdomWorkflow.run,
-            WisdomRound(organization_id=org_id, question="Grow where?", quorum=1, deadline_seconds=600),
-            id=workflow_id("wisdom"),
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-        )
+        round_ = WisdomRound(organization_id=org_id, question="Grow where?", quorum=1, deadline_seconds=600)
+        handle = await start(temporal_client, settings, WisdomWorkflow.run, round_)
         await handle.execute_update(
             WisdomWorkflow.contribute, ContributionIn(author="ana", text="The Baltics.")
         )
@@ -474,12 +451,7 @@ async def test_catchball_drafts_the_answer_of_a_participant_who_times_out(
         answer_timeout_seconds=24 * 3600,
     )
     async with fleet(client, settings, db_pool):
-        handle = await client.start_workflow(
-            CatchballWorkflow.run,
-            session,
-            id=workflow_id("catchball"),
-            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-        )
+        handle = await start(client, settings, CatchballWorkflow.run, session)
         await wait_for_turn(handle, "alice")
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(
