@@ -112,9 +112,10 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
     @SEARCH_ORGANIZATION_DOCUMENTS.implement
     async def search_organization_documents(query: PassageQuery) -> PassageHits:
         async with res.pool.acquire() as conn:
-            await index_missing(conn, res.store, query.organization_id)
+            # Refuse a question without words before indexing anything for it.
             if not await conn.fetchval("SELECT to_tsvector('english', $1) != ''::tsvector", query.query):
                 raise bad_input(INVALID_INPUT, "The question has no searchable words; ask in full words.")
+            await index_missing(conn, res.store, query.organization_id)
             passages = await search(conn, query.organization_id, query.query, query.limit)
             indexed = await conn.fetchval(
                 "SELECT count(DISTINCT document_id) FROM document_passages WHERE organization_id = $1",
