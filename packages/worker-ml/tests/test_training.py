@@ -296,9 +296,14 @@ async def test_cancel_stops_training_and_keeps_the_checkpoint(
             await asyncio.wait_for(handle.result(), timeout=60)
         assert isinstance(failure.value.cause, CancelledError)
         assert not await store.exists(org_key(org_id, "models", "job-c", "metadata.json"))
-        checkpoints = await store.list_objects(org_key(org_id, "checkpoints", "job-c") + "/")
+        prefix = org_key(org_id, "checkpoints", "job-c") + "/"
+        checkpoints = await store.list_objects(prefix)
         assert checkpoints, "the last checkpoint must survive cancellation"
+        kept = {int(c.key.removeprefix(prefix).split("/")[0].rsplit("-", 1)[1]) for c in checkpoints}
         assert seen.checkpoint_key is not None
+        assert max(kept) >= int(seen.checkpoint_key.rsplit("-", 1)[1]), (
+            "an older checkpoint than one reported"
+        )
 
 
 async def test_unknown_base_model_is_a_non_retryable_error(
