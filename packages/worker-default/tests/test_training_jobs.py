@@ -41,7 +41,6 @@ from antifragile_core.contracts.training import (
 )
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY
 from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE
-from antifragile_core.storage import ObjectStore
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker
 from antifragile_worker_default.resources import Resources
@@ -142,9 +141,9 @@ async def fleet(make_resources: Callable[..., Any], fleet_prefix: str) -> AsyncI
         yield Fleet(res=res, ml=ml, manage=run)
 
 
-async def add_document(store: ObjectStore, res: Resources, org: str, text: str = PLAN) -> None:
+async def add_document(res: Resources, org: str, text: str = PLAN) -> None:
     key = f"orgs/{org}/uploads/{uuid.uuid4().hex}"
-    await store.put(key, text.encode())
+    await res.store.put(key, text.encode())
     await process_upload(res, DocumentUpload(organization_id=org, filename="plan.txt", upload_key=key))
 
 
@@ -164,7 +163,7 @@ async def failure_of(call: Awaitable[Any]) -> ApplicationError:
 
 
 async def test_second_submit_with_the_same_request_id_starts_nothing_new(fleet: Fleet, org_id: str) -> None:
-    await add_document(fleet.res.store, fleet.res, org_id)
+    await add_document(fleet.res, org_id)
     request = TrainingJobRequest(organization_id=org_id, request_id="first", prompts=["Where do we grow?"])
     first: TrainingJobHandle = await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, request)
     again: TrainingJobHandle = await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, request)
@@ -193,7 +192,7 @@ async def test_bad_requests_are_clear_non_retryable_errors(fleet: Fleet, org_id:
     assert (unknown_org.type, unknown_org.non_retryable) == (NOT_FOUND, True)
     assert "no documents" in unknown_org.message
 
-    await add_document(fleet.res.store, fleet.res, org_id, "Too short to train on.")
+    await add_document(fleet.res, org_id, "Too short to train on.")
     not_ready = await failure_of(
         fleet.manage(SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org_id, request_id="b"))
     )
@@ -217,7 +216,7 @@ async def test_bad_requests_are_clear_non_retryable_errors(fleet: Fleet, org_id:
 async def test_status_and_history_are_scoped_to_the_organisation(fleet: Fleet, org_id: str) -> None:
     other = f"{org_id}-other"
     for org in (org_id, other):
-        await add_document(fleet.res.store, fleet.res, org)
+        await add_document(fleet.res, org)
     handles = [
         await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org, request_id=rid))
         for org, rid in ((org_id, "one"), (other, "theirs"), (org_id, "two"))
@@ -236,7 +235,7 @@ async def test_status_and_history_are_scoped_to_the_organisation(fleet: Fleet, o
 
 async def test_cancel_stops_the_training_and_the_job_ends_cancelled(fleet: Fleet, org_id: str) -> None:
     fleet.ml.block = True
-    await add_document(fleet.res.store, fleet.res, org_id)
+    await add_document(fleet.res, org_id)
     handle = await fleet.manage(
         SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org_id, request_id="long")
     )
@@ -257,7 +256,7 @@ async def test_cancel_stops_the_training_and_the_job_ends_cancelled(fleet: Fleet
 
 async def test_a_terminated_workflow_leaves_its_job_failed_not_running(fleet: Fleet, org_id: str) -> None:
     fleet.ml.block = True
-    await add_document(fleet.res.store, fleet.res, org_id)
+    await add_document(fleet.res, org_id)
     handle = await fleet.manage(
         SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org_id, request_id="stuck")
     )
@@ -272,7 +271,7 @@ async def test_a_terminated_workflow_leaves_its_job_failed_not_running(fleet: Fl
 async def test_feedback_is_stored_once_and_improvement_starts_from_the_adapter(
     fleet: Fleet, org_id: str
 ) -> None:
-    await add_document(fleet.res.store, fleet.res, org_id)
+    await add_document(fleet.res, org_id)
     parent = await fleet.manage(
         SUBMIT_MODEL_TRAINING_JOB,
         TrainingJobRequest(organization_id=org_id, request_id="base", prompts=["Where do we grow?"]),
@@ -322,7 +321,7 @@ async def test_feedback_is_stored_once_and_improvement_starts_from_the_adapter(
 async def test_cli_submits_watches_lists_and_takes_feedback(
     fleet: Fleet, org_id: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await add_document(fleet.res.store, fleet.res, org_id)
+    await add_document(fleet.res, org_id)
 
     async def cli(*argv: str) -> int:
         args = parser().parse_args(["train", *argv])
