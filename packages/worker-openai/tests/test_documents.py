@@ -143,6 +143,14 @@ def llm_settings(make_settings: Callable[..., Settings], openai_server: ServerSc
     return make_settings(openai_base_url=openai_server.base_url, openai_model="local-schema-model")
 
 
+@pytest.fixture
+def small_context_settings(make_settings: Callable[..., Settings], openai_server: ServerScope) -> Settings:
+    """A 1,000-token context with 300 kept for the answer: LONG_TEXT is read in four parts."""
+    return make_settings(
+        openai_base_url=openai_server.base_url, openai_context_tokens=1_000, llm_max_output_tokens=300
+    )
+
+
 async def test_summary_and_analysis_are_the_models_structured_answers(
     temporal_client: Client, llm_settings: Settings, openai_server: ServerScope, org_id: str
 ) -> None:
@@ -174,14 +182,9 @@ async def test_summary_and_analysis_are_the_models_structured_answers(
 
 
 async def test_long_document_is_read_in_parts_and_merged_by_the_model(
-    temporal_client: Client,
-    make_settings: Callable[..., Settings],
-    openai_server: ServerScope,
-    org_id: str,
+    temporal_client: Client, small_context_settings: Settings, openai_server: ServerScope, org_id: str
 ) -> None:
-    settings = make_settings(
-        openai_base_url=openai_server.base_url, openai_context_tokens=1_000, llm_max_output_tokens=300
-    )
+    settings = small_context_settings
     async with openai_worker(temporal_client, settings) as res:
         doc = await stage_text(res, org_id, LONG_TEXT)
         summary = await run_activity(temporal_client, settings, "generate_document_summary", doc)
@@ -202,14 +205,9 @@ async def test_long_document_is_read_in_parts_and_merged_by_the_model(
 
 
 async def test_a_retry_resumes_after_the_parts_already_read(
-    temporal_client: Client,
-    make_settings: Callable[..., Settings],
-    openai_server: ServerScope,
-    org_id: str,
+    temporal_client: Client, small_context_settings: Settings, openai_server: ServerScope, org_id: str
 ) -> None:
-    settings = make_settings(
-        openai_base_url=openai_server.base_url, openai_context_tokens=1_000, llm_max_output_tokens=300
-    )
+    settings = small_context_settings
     openai_server.script_faults(503, after=2, retry_after=0.2)
     async with openai_worker(temporal_client, settings) as res:
         doc = await stage_text(res, org_id, LONG_TEXT)
