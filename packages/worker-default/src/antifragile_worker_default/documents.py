@@ -123,12 +123,13 @@ async def _insert(
     text_key: str,
 ) -> asyncpg.Record:
     """Insert the row unless a concurrent or earlier upload did; either way return the stored row."""
-    await pool.execute(
+    inserted = await pool.fetchrow(
         """
         INSERT INTO documents (organization_id, content_hash, text_hash, filename, media_type, title,
                                page_count, char_count, size_bytes, original_key, text_key, upload_key)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (organization_id, content_hash) DO NOTHING
+        RETURNING *
         """,
         upload.organization_id,
         content_hash,
@@ -143,6 +144,8 @@ async def _insert(
         text_key,
         upload.upload_key,
     )
+    if inserted is not None:
+        return inserted
     row = await _find(pool, upload.organization_id, content_hash)
     if row is None:  # deleted by a cleanup between the two statements: a retry inserts it again
         raise RuntimeError(f"document row {content_hash} vanished right after insert")
