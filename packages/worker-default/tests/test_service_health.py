@@ -1,5 +1,6 @@
 """health_check_external_services against the real services, with one stopped, hung or unconfigured."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -80,12 +81,13 @@ async def test_a_hung_service_times_out(make_resources: Any, run_activity: Any) 
 
 
 @pytest.fixture
-def own_s3() -> tuple[ThreadedMotoServer, str]:
-    """An S3 server of this test's own, which the test stops."""
+def own_s3() -> Iterator[tuple[ThreadedMotoServer, str]]:
+    """An S3 server of this test's own, which the test stops (and teardown, if the test failed first)."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
+    yield server, f"http://{host}:{port}"
+    server.stop()
 
 
 async def test_a_stopped_object_store_is_down(
