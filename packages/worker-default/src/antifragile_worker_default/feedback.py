@@ -25,7 +25,7 @@ from antifragile_workflows.training import TrainingRun
 from temporalio import activity
 
 from .resources import Resources
-from .training_jobs import adapter_of, find_job, get_job, job_id_for, submit_job
+from .training_jobs import find_job, get_job, job_id_for, reusable_adapter, submit_job, to_job
 
 GOOD_RATING = 4
 """Responses rated at least this become training examples."""
@@ -101,7 +101,7 @@ async def improve(res: Resources, request: ImprovementRequest, running_on: str) 
         prompts=parent_run.prompts,
     )
     if await find_job(res.pool, org, new_job_id) is None:
-        await adapter_of(res.pool, org, request.job_id)  # refuse before writing a dataset nobody trains on
+        reusable_adapter(to_job(parent))  # refuse before writing a dataset nobody trains on
         examples = await sft_examples(res, org, request.job_id)
         if not examples:
             raise bad_input(

@@ -134,7 +134,7 @@ async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) ->
     check_base_model(request.base_model)
     init_adapter_key = None
     if request.parent_job_id is not None:
-        init_adapter_key = await adapter_of(res.pool, org, request.parent_job_id)
+        init_adapter_key = reusable_adapter(to_job(await get_job(res.pool, org, request.parent_job_id)))
     if request.dataset_key is None:
         await _check_ready(res, org)
     else:
@@ -150,12 +150,11 @@ async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) ->
     return TrainingRun(organization_id=org, job_id=job_id, training=training, prompts=request.prompts)
 
 
-async def adapter_of(pool: asyncpg.Pool, organization_id: str, job_id: str) -> str:
+def reusable_adapter(job: TrainingJob) -> str:
     """The adapter a succeeded job trained, which a new job can start from."""
-    job = to_job(await get_job(pool, organization_id, job_id))
     if job.status != JobStatus.SUCCEEDED or job.adapter_key is None:
         raise bad_input(
-            NOT_READY, f"job {job_id} is {job.status}; only a succeeded job's adapter can be reused"
+            NOT_READY, f"job {job.job_id} is {job.status}; only a succeeded job's adapter can be reused"
         )
     return job.adapter_key
 
