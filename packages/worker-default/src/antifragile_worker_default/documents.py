@@ -15,10 +15,10 @@ from typing import Any
 import asyncpg
 from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, DocumentUpload, ProcessedDocument
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
-from antifragile_core.storage import ObjectNotFound, org_key
+from antifragile_core.storage import ObjectNotFound, checked_org_key, org_key
 
 from .extract import Extracted, check_size, extract, text_hash
-from .resources import Resources, checked_org_key
+from .resources import Resources
 
 log = logging.getLogger(__name__)
 

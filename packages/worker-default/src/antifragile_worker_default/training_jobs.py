@@ -35,6 +35,7 @@ from antifragile_core.contracts.training import (
 from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE, in_fleet
+from antifragile_core.storage import checked_org_key
 from antifragile_workflows.training import TrainingRun, TrainingWorkflow, workflow_id_for
 from temporalio import activity
 from temporalio.client import (
@@ -47,7 +48,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .readiness import check_readiness
-from .resources import Resources, checked_org_key
+from .resources import Resources
 
 TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 _ENDED_WITHOUT_CLEANUP = (WorkflowExecutionStatus.TERMINATED, WorkflowExecutionStatus.TIMED_OUT)

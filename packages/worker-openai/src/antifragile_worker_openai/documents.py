@@ -17,9 +17,8 @@ from antifragile_core.contracts.documents import (
     DocumentSummary,
     DocumentText,
 )
-from antifragile_core.errors import EMPTY_DOCUMENT, INVALID_INPUT, NOT_FOUND, bad_input
-from antifragile_core.storage import ObjectNotFound, ObjectStore
-from antifragile_core.storage.keys import InvalidKey, check_key, org_key
+from antifragile_core.errors import EMPTY_DOCUMENT, NOT_FOUND, bad_input
+from antifragile_core.storage import ObjectNotFound, ObjectStore, checked_org_key
 from pydantic import Field, ValidationError
 from temporalio import activity
 
@@ -126,12 +125,7 @@ async def _read(res: Resources, doc: DocumentText, reading: Reading[Any], model:
 
 async def _load_text(store: ObjectStore, doc: DocumentText) -> str:
     """The document's extracted text, only from under its own organisation's keys."""
-    try:
-        key = check_key(doc.text_key)
-    except InvalidKey as exc:
-        raise bad_input(INVALID_INPUT, f"text_key is not a valid object key: {exc}") from None
-    if not key.startswith(org_key(doc.organization_id) + "/"):
-        raise bad_input(INVALID_INPUT, f"text_key {key!r} is not under organisation {doc.organization_id!r}")
+    key = checked_org_key(doc.organization_id, doc.text_key, "text_key")
     try:
         data = await store.get(key)
     except ObjectNotFound:

@@ -2,6 +2,14 @@
 
 from .base import ObjectInfo, ObjectNotFound, ObjectStore
 from .factory import open_store
-from .keys import InvalidKey, org_key
+from .keys import InvalidKey, checked_org_key, org_key
 
-__all__ = ["InvalidKey", "ObjectInfo", "ObjectNotFound", "ObjectStore", "open_store", "org_key"]
+__all__ = [
+    "InvalidKey",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "ObjectStore",
+    "checked_org_key",
+    "open_store",
+    "org_key",
+]
