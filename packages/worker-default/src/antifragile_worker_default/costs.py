@@ -7,6 +7,7 @@ from typing import Any
 
 from antifragile_core.contracts.costs import (
     GET_ORGANIZATION_COSTS,
+    STALE_RESERVATION,
     CostLine,
     CostQuery,
     CostReport,
@@ -30,10 +31,11 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
                 since,
             )
             reserved = await conn.fetchval(
-                "SELECT coalesce(sum(reserved_usd), 0) FROM llm_costs"
-                " WHERE organization_id = $1 AND created_at >= $2 AND status = 'reserved'",
+                "SELECT coalesce(sum(reserved_usd), 0) FROM llm_costs WHERE organization_id = $1"
+                " AND created_at >= $2 AND status = 'reserved' AND created_at > now() - $3::interval",
                 query.organization_id,
                 since,
+                STALE_RESERVATION,
             )
         lines = [
             CostLine(

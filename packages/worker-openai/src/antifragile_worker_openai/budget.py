@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import asyncpg
-from antifragile_core.contracts.costs import budget_month_start
+from antifragile_core.contracts.costs import STALE_RESERVATION, budget_month_start
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED, bad_input
 from antifragile_core.metrics import record_llm_usage
@@ -50,8 +50,6 @@ log = logging.getLogger(__name__)
 MODEL_NOT_PRICED = "ModelNotPriced"
 MESSAGE_OVERHEAD_BYTES = 64
 """Room for the chat template's role and separator tokens around the two messages."""
-STALE_RESERVATION = "1 hour"
-"""A reservation older than any LLM activity's timeout belongs to a crashed worker: it stops counting."""
 _MILLION = Decimal(1_000_000)
 
 
@@ -133,10 +131,10 @@ class Ledger:
             committed: Decimal = await conn.fetchval(
                 "SELECT coalesce(sum(CASE WHEN status = 'settled' THEN cost_usd ELSE reserved_usd END), 0)"
                 " FROM llm_costs WHERE organization_id = $1 AND created_at >= $2"
-                f" AND (status = 'settled' OR (status = 'reserved' AND created_at > now() - interval"
-                f" '{STALE_RESERVATION}'))",
+                " AND (status = 'settled' OR (status = 'reserved' AND created_at > now() - $3::interval))",
                 org,
                 budget_month_start(datetime.now(UTC)),
+                STALE_RESERVATION,
             )
             model = wanted
             bound = price(settings, model, input_tokens, max_out)

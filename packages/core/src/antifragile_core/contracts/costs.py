@@ -5,6 +5,10 @@ from datetime import UTC, datetime, timedelta
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
 
+STALE_RESERVATION = timedelta(hours=1)
+"""A reservation older than any LLM activity's timeout belongs to a crashed worker: it stops counting,
+in the budget check and in the cost report alike."""
+
 
 def budget_month_start(now: datetime) -> datetime:
     """The start of the budget month (UTC) that `now` falls in: budgets are per calendar month."""
