@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from antifragile_worker_ml.device import pick_device
 from antifragile_worker_ml.sft import build_trainer, lora_config, sft_config, with_adapter
+from datasets import Dataset
 from peft import LoraConfig, get_peft_model
 from tokenizers import Tokenizer, models
 from transformers import (
@@ -118,20 +119,18 @@ def flops_per_token(config: PretrainedConfig, lora_params: int, seq: int) -> flo
     return 4 * base_matmul_params(config) + 6 * lora_params + attention
 
 
-def tokenizer_stub(vocab_size: int) -> PreTrainedTokenizerFast:
-    """The trainer wants a processing class for pad/eos ids; the rows are already token ids."""
+def special_tokens_only() -> PreTrainedTokenizerFast:
+    """The trainer wants a processing class for pad/eos ids; the rows are already token ids (from 3 up)."""
     vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2}
-    tok = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=Tokenizer(models.WordLevel(vocab, unk_token="<unk>")),
         pad_token="<pad>",
         eos_token="<eos>",
     )
-    assert vocab_size > len(vocab)
-    return tok
 
 
 def run_variant(
-    name: str, config: PretrainedConfig, variant: str, batch: int, seq: int, warmup: int, steps: int
+    config: PretrainedConfig, variant: str, batch: int, seq: int, warmup: int, steps: int
 ) -> dict[str, Any]:
     device = pick_device()
     torch.manual_seed(0)
@@ -141,7 +140,7 @@ def run_variant(
     generator = torch.Generator().manual_seed(0)
     ids = torch.randint(3, config.vocab_size, (batch * total, seq), generator=generator).tolist()
     rows = [{"input_ids": r, "completion_mask": [1] * seq} for r in ids]
-    tokenizer = tokenizer_stub(config.vocab_size)
+    tokenizer = special_tokens_only()
     timer = StepTimer(warmup)
     with tempfile.TemporaryDirectory() as out:
         if variant == "hf-default":
@@ -160,7 +159,7 @@ def run_variant(
                 use_cpu=device.type == "cpu",
             )
             trainer = SFTTrainer(
-                model=peft_model, args=args, train_dataset=_dataset(rows), processing_class=tokenizer
+                model=peft_model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer
             )
             trainer.add_callback(timer)
         else:
@@ -186,8 +185,6 @@ def run_variant(
     seconds = timer.end - (timer.start or timer.end)
     tokens_per_second = timer.steps * batch * seq / seconds if seconds else float("nan")
     return {
-        "model": name,
-        "variant": variant,
         "tokens_per_second": tokens_per_second,
         "step_seconds": seconds / timer.steps if timer.steps else float("nan"),
         "peak_gib": torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan"),
@@ -195,12 +192,6 @@ def run_variant(
         "gradient_checkpointing": args.gradient_checkpointing,
         "liger": args.use_liger_kernel,
     }
-
-
-def _dataset(rows: list[dict[str, list[int]]]) -> Any:
-    from datasets import Dataset
-
-    return Dataset.from_list(rows)
 
 
 def free_memory() -> None:
@@ -237,13 +228,13 @@ def main() -> None:
                 print(f"{name:<12}{variant:<16}skipped: past the time budget", flush=True)
                 continue
             try:
-                r = run_variant(name, config, variant, args.batch, args.seq, args.warmup, args.steps)
+                r = run_variant(config, variant, args.batch, args.seq, args.warmup, args.steps)
             except Exception as e:  # one variant failing (OOM, a kernel) must not hide the others' figures
                 traceback.print_exc()
                 print(f"{name:<12}{variant:<16}failed: {type(e).__name__}: {str(e)[:200]}", flush=True)
-                free_memory()
                 continue
-            free_memory()
+            finally:
+                free_memory()
             if variant == "hf-default":
                 baseline = r["tokens_per_second"]
             ratio = f"{r['tokens_per_second'] / baseline:.2f}x" if baseline else "-"
