@@ -76,6 +76,7 @@ ARCHITECTURES: dict[str, tuple[type[PretrainedConfig], dict[str, Any]]] = {
     ),
 }
 TINY = {
+    "vocab_size": 1024,  # full vocabularies make the logits, not the toy layers, the CPU's whole work
     "hidden_size": 64,
     "intermediate_size": 128,
     "num_hidden_layers": 2,
