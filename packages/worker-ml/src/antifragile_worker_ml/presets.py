@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from antifragile_core.contracts.training import HUB_ID
+from antifragile_core.contracts.training import BASE_MODEL_PRESETS, HUB_ID
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from temporalio.exceptions import ApplicationError
 from transformers import (
@@ -25,7 +25,6 @@ PRESETS = {
 
 @dataclass(frozen=True)
 class BaseModelSpec:
-    name: str
     source: str
     """Hub id or local directory; SMOKE for the tiny model built per organisation."""
 
@@ -37,14 +36,14 @@ class BaseModelSpec:
 def resolve_base_model(name: str) -> BaseModelSpec:
     """The spec for `name`, or a non-retryable error naming what is accepted."""
     if name == SMOKE:
-        return BaseModelSpec(name, SMOKE)
+        return BaseModelSpec(SMOKE)
     if name in PRESETS:
-        return BaseModelSpec(name, PRESETS[name])
+        return BaseModelSpec(PRESETS[name])
     if Path(name).is_dir() or HUB_ID.match(name):
-        return BaseModelSpec(name, name)
+        return BaseModelSpec(name)
     raise bad_input(
         INVALID_INPUT,
-        f"unknown base model {name!r}: use a preset ({', '.join([SMOKE, *PRESETS])}), "
+        f"unknown base model {name!r}: use a preset ({', '.join(BASE_MODEL_PRESETS)}), "
         "a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct', or an existing local model directory",
     )
 
