@@ -39,7 +39,6 @@ class Splits:
     train: list[dict[str, list[int]]]
     """Rows of `input_ids` and `completion_mask` (1 where the loss counts)."""
     heldout: list[str]
-    train_tokens: int
 
 
 def load_corpus(store: SyncStore, organization_id: str, dataset_key: str | None) -> Corpus:
@@ -114,11 +113,7 @@ def build_splits(
     heldout, train = chunks[:n_heldout], chunks[n_heldout:]
     rows = [{"input_ids": c, "completion_mask": [1] * len(c)} for c in train]
     rows += [_example_row(tokenizer, e) for e in corpus.examples]
-    return Splits(
-        train=rows,
-        heldout=[tokenizer.decode(c) for c in heldout],
-        train_tokens=sum(len(r["input_ids"]) for r in rows),
-    )
+    return Splits(train=rows, heldout=[tokenizer.decode(c) for c in heldout])
 
 
 def heldout_jsonl(texts: list[str]) -> bytes:
