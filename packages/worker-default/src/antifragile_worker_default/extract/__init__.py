@@ -1,0 +1,86 @@
+"""Text out of uploaded bytes: the type is read from the bytes themselves, never from the file name.
+
+One module per format (`pdf`, `docx`, `xlsx`, `text`, `html`; `office` opens the OOXML container).
+Everything here is synchronous and CPU-bound; the activity runs it in a thread. Bad input raises a
+non-retryable ApplicationError whose message says what to do about it.
+"""
+
+import hashlib
+
+from antifragile_core.errors import DOCUMENT_TOO_LARGE, EMPTY_DOCUMENT, UNSUPPORTED_TYPE, bad_input
+
+from .base import CSV, DOCX, HTML, MARKDOWN, PDF, SUPPORTED, TXT, XLSX, Extracted, pieces
+from .office import extract_office
+from .pdf import extract_pdf
+from .text import extract_text
+
+__all__ = [
+    "CSV",
+    "DOCX",
+    "HTML",
+    "MARKDOWN",
+    "PDF",
+    "TXT",
+    "XLSX",
+    "Extracted",
+    "check_size",
+    "extract",
+    "text_hash",
+]
+
+_NOT_TEXT = f"upload a document with text ({SUPPORTED})"
+_REFUSED_MAGIC = (
+    (
+        b"\xd0\xcf\x11\xe0",
+        "a legacy or password-protected Office file (.doc/.xls); save it unencrypted as DOCX or XLSX",
+    ),
+    (b"{\\rtf", "an RTF file; save it as DOCX or PDF"),
+    (b"\x89PNG", f"a PNG image; {_NOT_TEXT}"),
+    (b"\xff\xd8\xff", f"a JPEG image; {_NOT_TEXT}"),
+    (b"GIF8", f"a GIF image; {_NOT_TEXT}"),
+    (b"\x1f\x8b", "a gzip archive; unpack it and upload the documents inside"),
+    (b"7z\xbc\xaf", "a 7-Zip archive; unpack it and upload the documents inside"),
+    (b"Rar!", "a RAR archive; unpack it and upload the documents inside"),
+    (b"\x7fELF", "an executable, not a document"),
+)
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuse a file over the size limit (checked before it is read, and again on the bytes)."""
+    if size > max_bytes:
+        raise bad_input(
+            DOCUMENT_TOO_LARGE,
+            f"the file is {size:,} bytes, over the {max_bytes:,}-byte limit; split it or compress its images",
+        )
+
+
+def extract(data: bytes, max_bytes: int) -> Extracted:
+    """Detect the type of `data` and extract its text, page count and title."""
+    if not data:
+        raise bad_input(EMPTY_DOCUMENT, "the file is empty (0 bytes); upload the document again")
+    check_size(len(data), max_bytes)
+    if b"%PDF-" in data[:1024]:
+        result = extract_pdf(data)
+    elif data.startswith(b"PK\x03\x04"):
+        result = extract_office(data, max_bytes)
+    else:
+        for magic, what in _REFUSED_MAGIC:
+            if data.startswith(magic):
+                raise bad_input(UNSUPPORTED_TYPE, f"the file is {what}")
+        result = extract_text(data)
+    if not result.text or result.text.isspace():
+        raise bad_input(
+            EMPTY_DOCUMENT,
+            "the document contains no extractable text (a scan?); upload a version with a text layer",
+        )
+    return result
+
+
+def text_hash(text: str) -> str:
+    """Hash of `text` modulo case and whitespace: the same content in two formats matches."""
+    digest = hashlib.sha256()
+    for piece in pieces(text):
+        words = piece.casefold().split()
+        if words:
+            digest.update((" ".join(words) + " ").encode())
+    return digest.hexdigest()
