@@ -1,5 +1,10 @@
 """The local stack on embedded defaults: Temporal dev server, PostgreSQL, a directory object store and
-the three workers, each a separate process. `antifragile dev` runs it until Ctrl-C."""
+the three workers, each a separate process. `antifragile dev` runs it until Ctrl-C.
+
+Once up, the stack supervises its processes: one that exits unexpectedly (a crash, kill -9) is started
+again after a backoff, with a console line naming it, its exit code and its log; after MAX_RESTARTS
+quick failures in a row it is left down, with a message that says so.
+"""
 
 import argparse
 import asyncio
@@ -7,6 +12,8 @@ import contextlib
 import os
 import signal
 import sys
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -19,9 +26,13 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from .embedded import start_postgres, temporal_binary
+from .embedded import embedded_postgres, start_postgres, temporal_binary
 
 STARTUP_SECONDS = 120
+MAX_RESTARTS = 5
+"""Restarts in a row, each after a run shorter than STABLE_SECONDS, before a process is left down."""
+STABLE_SECONDS = 60.0
+RESTART_BACKOFF_CAP_SECONDS = 30.0
 WORKERS = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE, "worker-ml": ML_QUEUE}
 
 
@@ -39,15 +50,36 @@ class LocalStack:
         workers: tuple[str, ...] = tuple(WORKERS),
         port: int = 7233,
         ui_port: int = 8233,
+        worker_env: Mapping[str, str] | None = None,
+        say: Callable[[str], None] = print,
+        restart_backoff_seconds: float = 1.0,
     ) -> None:
         self.state_dir = state_dir.resolve()
         self.logs = self.state_dir / "logs"
         self.workers = workers
         self.port, self.ui_port = port, ui_port
+        self.worker_env = dict(worker_env or {})
+        self.say = say
+        self.restart_backoff_seconds = restart_backoff_seconds
         self._procs: dict[str, asyncio.subprocess.Process] = {}
-        self._postgres = None
+        self._commands: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {}
+        self._supervisors: list[asyncio.Task[None]] = []
+        self._postgres: embedded_postgres.PostgresServer | None = None
         self.settings = Settings()
         self.client: Client | None = None
+
+    def log_path(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    @property
+    def postgres(self) -> embedded_postgres.PostgresServer:
+        assert self._postgres is not None, "the stack is not running"
+        return self._postgres
+
+    def pid(self, name: str) -> int | None:
+        """The running process of `name` (for operators and chaos tests), None while it is down."""
+        proc = self._procs.get(name)
+        return proc.pid if proc is not None and proc.returncode is None else None
 
     @property
     def ui_url(self) -> str:
@@ -85,25 +117,60 @@ class LocalStack:
             s3_bucket=None,
         )
         self.client = await self._connect_when_up()
-        env = {k: v for k, v in os.environ.items() if k != "S3_BUCKET"} | {
-            "TEMPORAL_ADDRESS": self.settings.temporal_address,
-            "DATABASE_URL": dsn,
-            "STORAGE_DIR": str(self.settings.storage_dir),
-        }
+        env = (
+            {k: v for k, v in os.environ.items() if k != "S3_BUCKET"}
+            | {
+                "TEMPORAL_ADDRESS": self.settings.temporal_address,
+                "DATABASE_URL": dsn,
+                "STORAGE_DIR": str(self.settings.storage_dir),
+            }
+            | self.worker_env
+        )
         for name in self.workers:
             await self._spawn(name, str(Path(sys.executable).parent / name), env=env)
         await asyncio.gather(*(self._wait_polling(name, WORKERS[name]) for name in self.workers))
+        self._supervisors = [asyncio.create_task(self._supervise(name)) for name in self._procs]
+
+    def command(self, name: str) -> tuple[tuple[str, ...], dict[str, str] | None]:
+        """How `name` is started: its command line and environment (to start another like it)."""
+        return self._commands[name]
+
+    async def add(self, name: str, *cmd: str, env: dict[str, str] | None = None) -> None:
+        """Start one more supervised process beside the stack (a helper, a second worker)."""
+        await self._spawn(name, *cmd, env=env)
+        self._supervisors.append(asyncio.create_task(self._supervise(name)))
 
     async def _spawn(self, name: str, *cmd: str, env: dict[str, str] | None = None) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self._procs[name] = await asyncio.create_subprocess_exec(
-            *cmd, stdout=log, stderr=log, env=env, start_new_session=True
-        )
+        self._commands[name] = (cmd, env)
+        with self.log_path(name).open("ab") as log:
+            self._procs[name] = await asyncio.create_subprocess_exec(
+                *cmd, stdout=log, stderr=log, env=env, start_new_session=True
+            )
+
+    async def _supervise(self, name: str) -> None:
+        """Start `name` again whenever it exits, until it keeps failing fast (cancelled on stop)."""
+        failures = 0
+        while True:
+            started = time.monotonic()
+            code = await self._procs[name].wait()
+            failures = 1 if time.monotonic() - started >= STABLE_SECONDS else failures + 1
+            if failures > MAX_RESTARTS:
+                self.say(
+                    f"{name} exited with code {code} after {MAX_RESTARTS} restarts in a row; "
+                    f"not restarting it again. See {self.log_path(name)}"
+                )
+                return
+            delay = min(self.restart_backoff_seconds * 2 ** (failures - 1), RESTART_BACKOFF_CAP_SECONDS)
+            log = self.log_path(name)
+            self.say(f"{name} exited with code {code}; restarting in {delay:g} s (log: {log})")
+            await asyncio.sleep(delay)
+            cmd, env = self._commands[name]
+            await self._spawn(name, *cmd, env=env)
 
     def _check_alive(self, name: str) -> None:
         proc = self._procs[name]
         if proc.returncode is not None:
-            raise StackError(f"{name} exited with code {proc.returncode}; see {self.logs / (name + '.log')}")
+            raise StackError(f"{name} exited with code {proc.returncode}; see {self.log_path(name)}")
 
     async def _connect_when_up(self) -> Client:
         try:
@@ -130,11 +197,15 @@ class LocalStack:
                     self._check_alive(name)
                     await asyncio.sleep(0.3)
         except TimeoutError:
-            raise StackError(f"{name} did not start polling; see {self.logs / (name + '.log')}") from None
+            raise StackError(f"{name} did not start polling; see {self.log_path(name)}") from None
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        for supervisor in self._supervisors:
+            supervisor.cancel()
+        await asyncio.gather(*self._supervisors, return_exceptions=True)
+        self._supervisors = []
         for name in reversed(list(self._procs)):
             await _stop(self._procs.pop(name), self.settings.graceful_shutdown_seconds + 5)
         if self._postgres is not None:

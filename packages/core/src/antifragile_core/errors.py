@@ -18,3 +18,7 @@ BUDGET_EXCEEDED = "BudgetExceeded"
 def bad_input(error_type: str, message: str) -> ApplicationError:
     """A non-retryable error whose message tells the user what to fix."""
     return ApplicationError(message, type=error_type, non_retryable=True)
+
+
+SERVICE_UNAVAILABLE = "ServiceUnavailable"
+"""Retryable: a service the activity needs (PostgreSQL, the object store) did not answer."""

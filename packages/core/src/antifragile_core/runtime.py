@@ -19,7 +19,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from .health import WorkerHealth, serve_health
+from .faults import ServiceFaults, postgres_service, store_service, temporal_service, until_up
+from .health import Probe, WorkerHealth, serve_health
+from .keepalive import HeartbeatKeepalive
 from .metrics import fleet_gauges, telemetry_runtime
 from .settings import Settings
 from .tracing import tracing_interceptors
@@ -45,6 +47,11 @@ async def connect(settings: Settings) -> Client:
     )
 
 
+async def connect_when_up(settings: Settings) -> Client:
+    """`connect`, waiting with backoff while Temporal is unreachable (a worker started before it)."""
+    return await until_up(temporal_service(settings), lambda: connect(settings), errors=(RuntimeError,))
+
+
 class FleetWorker(Worker):
     """A Worker that keeps the settings it was built from, for its health endpoints, gauges and drain."""
 
@@ -63,7 +70,10 @@ def build_worker(
     activity_executor: Executor | None = None,
     **options: Any,
 ) -> FleetWorker:
-    """A worker on `queue` of this fleet (the settings' prefix applied)."""
+    """A worker on `queue` of this fleet (the settings' prefix applied). Every activity heartbeats while
+    alive and reports an unreachable PostgreSQL or S3 by name (see `keepalive.py`, `faults.py`)."""
+    services = tuple(s for s in (postgres_service(settings), store_service(settings)) if s is not None)
+    interceptors = [ServiceFaults(services), HeartbeatKeepalive(), *options.pop("interceptors", ())]
     return FleetWorker(
         client,
         settings=settings,
@@ -73,12 +83,14 @@ def build_worker(
         activity_executor=activity_executor,
         max_concurrent_activities=settings.max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        interceptors=interceptors,
         **options,
     )
 
 
-async def run_until_signalled(worker: FleetWorker) -> None:
-    """Run `worker` until SIGTERM or SIGINT, then drain in-flight activities and stop.
+async def run_until_signalled(worker: FleetWorker, probes: dict[str, Probe] | None = None) -> None:
+    """Run `worker` until SIGTERM or SIGINT, then drain in-flight activities and stop; `probes` are the
+    dependencies /readyz checks besides Temporal (name -> a call that fails while it is down).
 
     On the signal the worker stops polling and gives running activities GRACEFUL_SHUTDOWN_SECONDS to
     finish; those still running are then cancelled and retried by Temporal on another worker.
@@ -89,7 +101,7 @@ async def run_until_signalled(worker: FleetWorker) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    health = WorkerHealth(worker)
+    health = WorkerHealth(worker, probes or {})
     fields = {"task_queue": worker.task_queue}
     async with AsyncExitStack() as stack:
         if settings.health_port is not None:

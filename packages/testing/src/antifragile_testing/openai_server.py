@@ -7,6 +7,7 @@ answered. Each test gets its own path prefix (`/<scope>/v1`), so its fault scrip
 its own even while an earlier test's activity is still finishing.
 """
 
+import contextlib
 import json
 import math
 import re
@@ -67,6 +68,14 @@ class ServerScope:
     requests: list[RecordedRequest] = field(default_factory=list)
     _faults: deque[Fault | None] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _down: tuple[float, Fault] | None = None
+    stall_seconds: float = 0.0
+    """Every chat request waits this long before it is answered (an LLM busy on a long answer)."""
+
+    def outage(self, seconds: float, status: int = 503) -> None:
+        """Answer every chat request with `status` for the next `seconds`, as an endpoint that is down."""
+        with self._lock:
+            self._down = (time.monotonic() + seconds, Fault(status, message="endpoint down"))
 
     def script_faults(
         self,
@@ -91,6 +100,8 @@ class ServerScope:
 
     def _next_fault(self) -> Fault | None:
         with self._lock:
+            if self._down is not None and time.monotonic() < self._down[0]:
+                return self._down[1]
             return self._faults.popleft() if self._faults else None
 
     def _record(self, request: RecordedRequest) -> None:
@@ -145,6 +156,7 @@ def _handler_for(server: OpenAICompatibleServer) -> type[BaseHTTPRequestHandler]
                 body = json.loads(raw)
             except json.JSONDecodeError:
                 body = {}
+            time.sleep(scope.stall_seconds)
             status, payload, headers = _answer(body, scope._next_fault())
             scope._record(
                 RecordedRequest(
@@ -156,7 +168,8 @@ def _handler_for(server: OpenAICompatibleServer) -> type[BaseHTTPRequestHandler]
                     response=payload if status == 200 else None,
                 )
             )
-            self._send(status, payload, headers)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the caller hung up or died
+                self._send(status, payload, headers)
 
         def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()

@@ -1,13 +1,15 @@
-"""`worker-default`: connect, migrate, and serve default-queue until SIGTERM."""
+"""`worker-default`: connect, migrate, and serve default-queue until SIGTERM; started before PostgreSQL,
+the store or Temporal, it waits for them."""
 
 from collections.abc import Callable
 from typing import Any
 
+from antifragile_core.faults import postgres_service, until_up
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import DEFAULT_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
+from antifragile_core.runtime import build_worker, connect_when_up, run_process, run_until_signalled
 from antifragile_core.settings import Settings
-from antifragile_core.storage import open_store
+from antifragile_core.storage import open_store_when_up
 from antifragile_workflows.registry import ALL_WORKFLOWS
 from temporalio.worker import Worker
 
@@ -53,12 +55,16 @@ def create_worker(res: Resources) -> Worker:
 
 
 async def serve(settings: Settings) -> None:
-    client = await connect(settings)
-    pool = await db.connect(settings.postgres_dsn)
+    client = await connect_when_up(settings)
+    pool = await until_up(postgres_service(settings), lambda: db.connect(settings.postgres_dsn))
     try:
-        async with open_store(settings) as store:
+        async with open_store_when_up(settings) as store:
             res = Resources(settings=settings, pool=pool, store=store, client=client)
-            await run_until_signalled(create_worker(res))
+            probes = {
+                "postgres": lambda: service_health.probe_postgres(res),
+                "object_store": lambda: service_health.probe_object_store(res),
+            }
+            await run_until_signalled(create_worker(res), probes)
     finally:
         await pool.close()
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import ML_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
+from antifragile_core.runtime import build_worker, connect_when_up, run_process, run_until_signalled
 from antifragile_core.settings import Settings
-from antifragile_core.storage import ObjectStore, open_store
+from antifragile_core.storage import ObjectStore, open_store_when_up
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -36,10 +36,11 @@ def create_worker(
 
 
 async def serve(settings: Settings) -> None:
-    client = await connect(settings)
-    async with open_store(settings) as store:
+    client = await connect_when_up(settings)
+    async with open_store_when_up(settings) as store:
         with ThreadPoolExecutor(max_workers=CONCURRENT_ACTIVITIES, thread_name_prefix="ml") as executor:
-            await run_until_signalled(create_worker(client, settings, store, executor))
+            probes = {"object_store": lambda: store.exists("health/ready")}
+            await run_until_signalled(create_worker(client, settings, store, executor), probes)
 
 
 def main() -> None:

@@ -5,11 +5,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from antifragile_core.faults import postgres_service, until_up
 from antifragile_core.logs import configure_logging
 from antifragile_core.queues import OPENAI_QUEUE
-from antifragile_core.runtime import build_worker, connect, run_process, run_until_signalled
+from antifragile_core.runtime import build_worker, connect_when_up, run_process, run_until_signalled
 from antifragile_core.settings import Settings
-from antifragile_core.storage import open_store
+from antifragile_core.storage import open_store_when_up
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -46,13 +47,17 @@ async def serve(settings: Settings) -> None:
     if llm.client is None:
         # Still serve: each call then fails at once, non-retryably, with this reason in the workflow.
         log.warning(NOT_CONFIGURED)
-    meter = await open_meter(settings)
+    meter = await until_up(postgres_service(settings), lambda: open_meter(settings))
     llm = dataclasses.replace(llm, meter=meter)
-    client = await connect(settings)
+    client = await connect_when_up(settings)
     try:
-        async with open_store(settings) as store:
+        async with open_store_when_up(settings) as store:
             res = Resources(settings=settings, store=store, llm=llm)
-            await run_until_signalled(create_worker(client, res))
+            probes = {
+                "postgres": lambda: meter.ledger.pool.fetchval("SELECT 1"),
+                "object_store": lambda: store.exists("health/ready"),
+            }
+            await run_until_signalled(create_worker(client, res), probes)
     finally:
         await meter.ledger.pool.close()
 

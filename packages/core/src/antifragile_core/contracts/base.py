@@ -1,13 +1,15 @@
 """An activity contract: everything a workflow needs to call an activity it never imports."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from temporalio import activity
 from temporalio.common import RetryPolicy
+
+from .timing import Timing
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741
 O = TypeVar("O", bound=BaseModel)  # noqa: E741
@@ -23,14 +25,6 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-DEFAULT_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=5,
-)
-
-
 @dataclass(frozen=True)
 class ActivityContract(Generic[I, O]):
     """Name, queue, types and timing of one activity; implemented by exactly one worker."""
@@ -39,10 +33,24 @@ class ActivityContract(Generic[I, O]):
     queue: str
     input: type[I]
     output: type[O]
-    start_to_close: timedelta
-    retry: RetryPolicy = field(default_factory=lambda: DEFAULT_RETRY)
-    heartbeat: timedelta | None = None
-    schedule_to_close: timedelta | None = None
+    timing: Timing
+    """Timeouts and retry, chosen from `timing.py`, where each choice is argued."""
+
+    @property
+    def start_to_close(self) -> timedelta:
+        return self.timing.start_to_close
+
+    @property
+    def schedule_to_close(self) -> timedelta:
+        return self.timing.schedule_to_close
+
+    @property
+    def heartbeat(self) -> timedelta | None:
+        return self.timing.heartbeat
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self.timing.retry
 
     def implement(self, fn: F) -> F:
         """Register `fn` as this contract's activity (the decorator workers use)."""

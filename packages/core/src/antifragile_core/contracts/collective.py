@@ -4,14 +4,14 @@ Identifiers the model must cite (passage ids, contribution ids) are given to it 
 against it in the activity: an answer can only point at material it was actually shown.
 """
 
-from datetime import timedelta
 from typing import Annotated
 
 from pydantic import Field
 
 from ..queues import OPENAI_QUEUE
 from .base import ActivityContract, Model, OrgId
-from .documents import LLM_RETRY, Confidence
+from .documents import Confidence
+from .timing import LLM_INTERACTIVE
 from .usage import TokenUsage
 
 ShortText = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -137,22 +137,19 @@ PERFORM_SIMPLE_RESEARCH = ActivityContract(
     queue=OPENAI_QUEUE,
     input=ResearchRequest,
     output=ResearchAnswer,
-    start_to_close=timedelta(minutes=10),
-    retry=LLM_RETRY,
+    timing=LLM_INTERACTIVE,
 )
 RUN_CATCHBALL = ActivityContract(
     name="run_catchball",
     queue=OPENAI_QUEUE,
     input=CatchballRequest,
     output=CatchballRefinement,
-    start_to_close=timedelta(minutes=10),
-    retry=LLM_RETRY,
+    timing=LLM_INTERACTIVE,
 )
 SYNTHESIZE_WISDOM = ActivityContract(
     name="synthesize_wisdom",
     queue=OPENAI_QUEUE,
     input=WisdomRequest,
     output=WisdomSynthesis,
-    start_to_close=timedelta(minutes=10),
-    retry=LLM_RETRY,
+    timing=LLM_INTERACTIVE,
 )

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
+from .timing import LOOKUP
 
 STALE_RESERVATION = timedelta(hours=1)
 """A reservation older than any LLM activity's timeout belongs to a crashed worker: it stops counting,
@@ -46,5 +47,5 @@ GET_ORGANIZATION_COSTS = ActivityContract(
     queue=DEFAULT_QUEUE,
     input=CostQuery,
     output=CostReport,
-    start_to_close=timedelta(minutes=1),
+    timing=LOOKUP,
 )

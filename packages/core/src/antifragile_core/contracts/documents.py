@@ -1,13 +1,12 @@
 """Document contracts: upload processing, readiness, summary and analysis."""
 
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field
-from temporalio.common import RetryPolicy
 
 from ..queues import DEFAULT_QUEUE, OPENAI_QUEUE
-from .base import DEFAULT_RETRY, ActivityContract, Model, OrgId
+from .base import ActivityContract, Model, OrgId
+from .timing import LLM_DOCUMENT, READINESS, UPLOAD
 from .usage import TokenUsage
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -95,43 +94,31 @@ class DocumentAnalysis(Model):
     usage: TokenUsage
 
 
-LLM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-    maximum_attempts=6,
-)
-
 PROCESS_DOCUMENT_UPLOAD = ActivityContract(
     name="process_document_upload",
     queue=DEFAULT_QUEUE,
     input=DocumentUpload,
     output=ProcessedDocument,
-    start_to_close=timedelta(minutes=10),
-    retry=DEFAULT_RETRY,
+    timing=UPLOAD,
 )
 VALIDATE_TRAINING_READINESS = ActivityContract(
     name="validate_training_readiness",
     queue=DEFAULT_QUEUE,
     input=ReadinessRequest,
     output=TrainingReadiness,
-    start_to_close=timedelta(minutes=2),
+    timing=READINESS,
 )
 GENERATE_DOCUMENT_SUMMARY = ActivityContract(
     name="generate_document_summary",
     queue=OPENAI_QUEUE,
     input=DocumentText,
     output=DocumentSummary,
-    start_to_close=timedelta(minutes=15),
-    heartbeat=timedelta(minutes=2),
-    retry=LLM_RETRY,
+    timing=LLM_DOCUMENT,
 )
 ANALYZE_DOCUMENT_CONTENT = ActivityContract(
     name="analyze_document_content",
     queue=OPENAI_QUEUE,
     input=DocumentText,
     output=DocumentAnalysis,
-    start_to_close=timedelta(minutes=15),
-    heartbeat=timedelta(minutes=2),
-    retry=LLM_RETRY,
+    timing=LLM_DOCUMENT,
 )

@@ -1,6 +1,6 @@
 """Operational contracts on default-queue: competitor scans, notifications, health, retention."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Self
 
@@ -8,6 +8,7 @@ from pydantic import AnyHttpUrl, Field, model_validator
 
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
+from .timing import CLEANUP, HEALTH_REPORT, JOB_CONTROL, NOTIFICATION, SCAN
 
 MAX_MESSAGE_CHARS = 100_000
 """A notification body's limit: enough for hundreds of findings, small enough for workflow history."""
@@ -191,36 +192,34 @@ SCHEDULE_COMPETITOR_SCAN = ActivityContract(
     queue=DEFAULT_QUEUE,
     input=CompetitorScanRequest,
     output=CompetitorScanResult,
-    start_to_close=timedelta(minutes=10),
-    heartbeat=timedelta(minutes=1),
+    timing=SCAN,
 )
 SEND_SCHEDULED_NOTIFICATION = ActivityContract(
     name="send_scheduled_notification",
     queue=DEFAULT_QUEUE,
     input=Notification,
     output=NotificationReceipt,
-    start_to_close=timedelta(minutes=2),
+    timing=NOTIFICATION,
 )
 HEALTH_CHECK_EXTERNAL_SERVICES = ActivityContract(
     name="health_check_external_services",
     queue=DEFAULT_QUEUE,
     input=HealthCheckRequest,
     output=HealthReport,
-    start_to_close=timedelta(minutes=1),
+    timing=HEALTH_REPORT,
 )
 CLEANUP_OLD_DATA = ActivityContract(
     name="cleanup_old_data",
     queue=DEFAULT_QUEUE,
     input=CleanupRequest,
     output=CleanupReport,
-    start_to_close=timedelta(minutes=30),
-    heartbeat=timedelta(minutes=1),
+    timing=CLEANUP,
 )
 ENSURE_COMPETITOR_SCHEDULE = ActivityContract(
     name="ensure_competitor_schedule",
     queue=DEFAULT_QUEUE,
     input=CompetitorScheduleRequest,
     output=ScheduleHandle,
-    start_to_close=timedelta(seconds=30),
+    timing=JOB_CONTROL,
 )
 """A helper step (not in the seed): onboarding creates or updates the org's weekly scan schedule."""

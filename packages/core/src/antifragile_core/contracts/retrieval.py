@@ -4,13 +4,12 @@ A helper step, not one of the seed's 19: research needs passages, and passages l
 only the default worker talks to for documents.
 """
 
-from datetime import timedelta
-
 from pydantic import Field
 
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
 from .collective import Passage
+from .timing import SEARCH
 
 
 class PassageQuery(Model):
@@ -31,5 +30,5 @@ SEARCH_ORGANIZATION_DOCUMENTS = ActivityContract(
     queue=DEFAULT_QUEUE,
     input=PassageQuery,
     output=PassageHits,
-    start_to_close=timedelta(minutes=2),
+    timing=SEARCH,
 )

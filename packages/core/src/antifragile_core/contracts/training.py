@@ -1,15 +1,15 @@
 """Organisational-model contracts: LoRA training and evaluation (ml-queue), job management (default)."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field
-from temporalio.common import RetryPolicy
 
 from ..queues import DEFAULT_QUEUE, ML_QUEUE
 from .base import ActivityContract, Model, OrgId
+from .timing import EVALUATION, IMPROVEMENT, JOB_CONTROL, LOOKUP, TRAINING
 
 RequestId = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -189,70 +189,59 @@ class ImprovementRequest(Model):
     method: Literal["sft", "dpo"] = "sft"
 
 
-TRAIN_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=5,
-)
-
 TRAIN_ORGANIZATIONAL_MODEL = ActivityContract(
     name="train_organizational_model",
     queue=ML_QUEUE,
     input=TrainingRequest,
     output=TrainingResult,
-    start_to_close=timedelta(hours=12),
-    heartbeat=timedelta(minutes=2),
-    retry=TRAIN_RETRY,
+    timing=TRAINING,
 )
 TEST_QWEN_MODEL = ActivityContract(
     name="test_qwen_model",
     queue=ML_QUEUE,
     input=EvaluationRequest,
     output=EvaluationResult,
-    start_to_close=timedelta(hours=1),
-    heartbeat=timedelta(minutes=2),
-    retry=TRAIN_RETRY,
+    timing=EVALUATION,
 )
 SUBMIT_MODEL_TRAINING_JOB = ActivityContract(
     name="submit_model_training_job",
     queue=DEFAULT_QUEUE,
     input=TrainingJobRequest,
     output=TrainingJobHandle,
-    start_to_close=timedelta(minutes=1),
+    timing=JOB_CONTROL,
 )
 CHECK_TRAINING_JOB_STATUS = ActivityContract(
     name="check_training_job_status",
     queue=DEFAULT_QUEUE,
     input=TrainingJobRef,
     output=TrainingJob,
-    start_to_close=timedelta(seconds=30),
+    timing=LOOKUP,
 )
 GET_ORGANIZATION_TRAINING_HISTORY = ActivityContract(
     name="get_organization_training_history",
     queue=DEFAULT_QUEUE,
     input=TrainingHistoryQuery,
     output=TrainingHistory,
-    start_to_close=timedelta(seconds=30),
+    timing=LOOKUP,
 )
 CANCEL_TRAINING_JOB = ActivityContract(
     name="cancel_training_job",
     queue=DEFAULT_QUEUE,
     input=TrainingJobRef,
     output=TrainingJob,
-    start_to_close=timedelta(minutes=1),
+    timing=JOB_CONTROL,
 )
 COLLECT_MODEL_FEEDBACK = ActivityContract(
     name="collect_model_feedback",
     queue=DEFAULT_QUEUE,
     input=ModelFeedback,
     output=FeedbackReceipt,
-    start_to_close=timedelta(seconds=30),
+    timing=LOOKUP,
 )
 START_MODEL_IMPROVEMENT = ActivityContract(
     name="start_model_improvement",
     queue=DEFAULT_QUEUE,
     input=ImprovementRequest,
     output=TrainingJobHandle,
-    start_to_close=timedelta(minutes=5),
+    timing=IMPROVEMENT,
 )

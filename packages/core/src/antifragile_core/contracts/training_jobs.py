@@ -1,9 +1,8 @@
 """Helper contract of training-job management: TrainingWorkflow records each stage of a job through it."""
 
-from datetime import timedelta
-
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
+from .timing import LOOKUP
 from .training import EvaluationResult, JobStatus, TrainingJob, TrainingMetrics
 
 
@@ -25,5 +24,5 @@ RECORD_TRAINING_JOB_UPDATE = ActivityContract(
     queue=DEFAULT_QUEUE,
     input=TrainingJobUpdate,
     output=TrainingJob,
-    start_to_close=timedelta(seconds=30),
+    timing=LOOKUP,
 )

@@ -1,5 +1,9 @@
 """Choose the store from settings: S3 when a bucket is configured, else the directory."""
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from ..faults import store_service, until_up
 from ..settings import Settings
 from .base import ObjectStore
 from .directory import DirectoryStore
@@ -18,6 +22,18 @@ def open_store(settings: Settings) -> ObjectStore:
         access_key_id=_secret(settings.aws_access_key_id),
         secret_access_key=_secret(settings.aws_secret_access_key),
     )
+
+
+@asynccontextmanager
+async def open_store_when_up(settings: Settings) -> AsyncIterator[ObjectStore]:
+    """The opened store; a worker started while S3 is unreachable waits for it with backoff."""
+    async with AsyncExitStack() as stack:
+        service = store_service(settings)
+
+        async def enter() -> ObjectStore:
+            return await stack.enter_async_context(open_store(settings))
+
+        yield await (until_up(service, enter) if service is not None else enter())
 
 
 def _secret(value: object) -> str | None:

@@ -38,8 +38,12 @@ class S3Store:
             await self._client.head_bucket(Bucket=self.bucket)
         except ClientError as e:
             if _code(e) not in {"404", "NoSuchBucket", "NotFound"}:
+                await self._stack.aclose()
                 raise
             await self._client.create_bucket(Bucket=self.bucket)
+        except BaseException:
+            await self._stack.aclose()  # S3 unreachable: close the client, the caller may try again
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
