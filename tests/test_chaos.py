@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from antifragile_core.faults import postgres_service
 from antifragile_testing.chaos import (
     Fleet,
     chaos_fleet,
@@ -132,7 +133,10 @@ async def test_worker_started_while_postgres_is_down_waits_and_readiness_follows
             )
         await asyncio.sleep(5)
         assert proc.returncode is None, log.read_text()
-        assert "PostgreSQL unreachable at" in log.read_text() and "(socket); retrying" in log.read_text()
+        assert (
+            f"PostgreSQL unreachable at {postgres_service(fleet.settings).target}; retrying in"
+            in log.read_text()
+        )
     finally:
         await fleet.start_postgres()
     try:

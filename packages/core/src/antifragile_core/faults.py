@@ -2,9 +2,9 @@
 
 A worker meets an outage in two places. Inside an activity, `ServiceFaults` turns a connection error of
 PostgreSQL or the object store into a retryable ApplicationError that names the service and where it
-was tried ("PostgreSQL unreachable at /run/pg (socket); retrying"); Temporal retries it under the
-contract's policy (see `contracts/timing.py`). At start-up, `until_up` retries the connection with
-backoff, so a worker started while a dependency is down waits for it instead of exiting.
+was tried ("PostgreSQL unreachable at db:5432; retrying (ConnectionRefusedError: ...)"); Temporal
+retries it under the contract's policy (see `contracts/timing.py`). At start-up, `until_up` retries
+the connection with backoff, so a worker started while a dependency is down waits instead of exiting.
 
 Which service an error belongs to is decided by where it arose: the library modules in its traceback
 (asyncpg for PostgreSQL; botocore, aiobotocore and aiohttp for S3), so an OSError from reading a local
@@ -40,15 +40,15 @@ class Service:
     target: str
     modules: tuple[str, ...] = ()
 
-    def unreachable(self, err: BaseException) -> str:
-        return f"{self.name} unreachable at {self.target} ({type(err).__name__}: {str(err)[:200]}); retrying"
+    def unreachable(self, err: BaseException, retry: str = "retrying") -> str:
+        return f"{self.name} unreachable at {self.target}; {retry} ({type(err).__name__}: {str(err)[:200]})"
 
 
 def postgres_service(settings: Settings) -> Service:
     """PostgreSQL as the DSN names it: host and port, or the socket directory; never user or password."""
     dsn = urlsplit(settings.postgres_dsn)
     socket_dir = parse_qs(dsn.query).get("host", [""])[0]
-    target = f"{socket_dir} (socket)" if socket_dir else f"{dsn.hostname or 'localhost'}:{dsn.port or 5432}"
+    target = f"socket {socket_dir}" if socket_dir else f"{dsn.hostname or 'localhost'}:{dsn.port or 5432}"
     return Service("PostgreSQL", target, ("asyncpg",))
 
 
@@ -150,6 +150,6 @@ async def until_up(
         try:
             return await attempt()
         except errors as err:
-            log.warning(f"{service.unreachable(err)} in {delay:g} s")
+            log.warning(service.unreachable(err, f"retrying in {delay:g} s"))
             await asyncio.sleep(delay)
             delay = min(delay * 2, STARTUP_BACKOFF_CAP_SECONDS)

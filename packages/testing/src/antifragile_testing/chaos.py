@@ -130,7 +130,7 @@ async def chaos_fleet(state_dir: Path, llm: ServerScope, workers: tuple[str, ...
                 **{name.lower(): value for name, value in s3_env.items()},
             )
             store = await exits.enter_async_context(open_store(settings))
-            db = await asyncpg.create_pool(settings.postgres_dsn, min_size=1, max_size=2)
+            db = await asyncpg.create_pool(settings.postgres_dsn, min_size=0, max_size=2)
             exits.push_async_callback(db.close)
             assert stack.client is not None
             yield Fleet(stack, s3, llm, settings, stack.client, store, db, console)
@@ -164,25 +164,28 @@ def document(org: str, n: int) -> bytes:
     return "\n".join(lines).encode()
 
 
-async def start_documents(fleet: Fleet, org: str, numbers: range) -> list[WorkflowHandle]:
-    """Stage one document per number and start a one-document workflow for each."""
-    handles = []
-    for n in numbers:
+async def stage_documents(fleet: Fleet, org: str, count: int) -> list[DocumentBatch]:
+    """One staged document per workflow, put in the store before any fault (a client needs the store)."""
+    batches = []
+    for n in range(count):
         key = org_key(org, "uploads", uuid.uuid4().hex)
         await fleet.store.put(key, document(org, n))
-        batch = DocumentBatch(
-            organization_id=org,
-            uploads=[DocumentUpload(organization_id=org, filename=f"report-{n}.md", upload_key=key)],
+        upload = DocumentUpload(organization_id=org, filename=f"report-{n}.md", upload_key=key)
+        batches.append(DocumentBatch(organization_id=org, uploads=[upload]))
+    return batches
+
+
+async def start_documents(fleet: Fleet, batches: list[DocumentBatch]) -> list[WorkflowHandle]:
+    """A one-document workflow for each batch."""
+    return [
+        await fleet.client.start_workflow(
+            DocumentProcessingWorkflow.run,
+            batch,
+            id=f"chaos-{batch.organization_id}-{batch.uploads[0].filename}",
+            task_queue=fleet.settings.task_queue_prefix + DEFAULT_QUEUE,
         )
-        handles.append(
-            await fleet.client.start_workflow(
-                DocumentProcessingWorkflow.run,
-                batch,
-                id=f"chaos-{org}-{n}",
-                task_queue=fleet.settings.task_queue_prefix + DEFAULT_QUEUE,
-            )
-        )
-    return handles
+        for batch in batches
+    ]
 
 
 async def finished(handles: list[WorkflowHandle], within: float) -> None:
@@ -249,15 +252,16 @@ async def run_case(
 ) -> CaseReport:
     """Documents through `fault`: every one done, once; the recovery time measured."""
     org = f"chaos-{name.replace('_', '-')}-{uuid.uuid4().hex[:6]}"
+    pending = await stage_documents(fleet, org, documents)
     handles: list[WorkflowHandle] = []
 
     async def start() -> list[WorkflowHandle]:
-        handles.extend(await start_documents(fleet, org, range(len(handles), len(handles) + documents // 2)))
+        half, pending[:] = pending[: documents // 2], pending[documents // 2 :]
+        handles.extend(await start_documents(fleet, half))
         return handles
 
     fault_seconds, ended = await fault(fleet, start)
-    if len(handles) < documents:
-        handles.extend(await start_documents(fleet, org, range(len(handles), documents)))
+    handles.extend(await start_documents(fleet, pending))
     await finished(handles, within)
     recovery = time.monotonic() - ended
     await check_once_each(fleet, org, documents)
@@ -273,9 +277,11 @@ def outage(
         await start_documents()
         began = time.monotonic()
         await stop(fleet)
-        await start_documents()
-        await asyncio.sleep(max(0.0, seconds - (time.monotonic() - began)))
-        await start(fleet)
+        try:
+            await start_documents()
+            await asyncio.sleep(max(0.0, seconds - (time.monotonic() - began)))
+        finally:
+            await start(fleet)
         ended = time.monotonic()
         return ended - began, ended
 
@@ -338,14 +344,13 @@ def worker_killed(
 
     async def fault(fleet: Fleet, start_documents: Starter) -> tuple[float, float]:
         release = await hold(fleet)
-        handles = await start_documents()
-        handles = await start_documents()
-        await started_activity(handles, activities)
-        old = fleet.stack.pid(worker)
-        assert old is not None
-        fleet.kill(worker)
-        killed = time.monotonic()
-        await release()
+        try:
+            await start_documents()
+            await started_activity(await start_documents(), activities)
+            fleet.kill(worker)
+            killed = time.monotonic()
+        finally:
+            await release()
         return 0.0, killed
 
     return fault
