@@ -4,6 +4,7 @@ every activity a worker registers has a contract. The 19 seed names are a public
 import asyncio
 import typing
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from antifragile_core.contracts import ALL_CONTRACTS, SEED_ACTIVITIES
@@ -71,3 +72,14 @@ async def test_every_contract_is_implemented_by_its_queues_worker(
             assert arg_type is contract.input, f"{name} takes {arg_type}, contract says {contract.input}"
             assert hints["return"] is contract.output, f"{name} returns {hints['return']}"
     assert set(implemented) == set(contracts), f"unimplemented: {set(contracts) - set(implemented)}"
+
+
+def test_every_contract_retries_until_its_deadline_and_notices_a_dead_worker() -> None:
+    """The policy of `contracts/timing.py`: no attempt cap (an outage of minutes loses nothing), a
+    schedule-to-close that ends the retrying, and a heartbeat that retries a killed worker's attempt
+    within a minute."""
+    for contract in ALL_CONTRACTS:
+        assert contract.retry.maximum_attempts == 0, f"{contract.name} gives up after a fixed count"
+        assert contract.retry.maximum_interval is not None, f"{contract.name} backs off without a cap"
+        assert contract.schedule_to_close >= contract.start_to_close, contract.name
+        assert contract.heartbeat <= timedelta(seconds=60), f"{contract.name}: a kill -9 stalls it"

@@ -45,7 +45,7 @@ class ActivityContract(Generic[I, O]):
         return self.timing.schedule_to_close
 
     @property
-    def heartbeat(self) -> timedelta | None:
+    def heartbeat(self) -> timedelta:
         return self.timing.heartbeat
 
     @property

@@ -11,9 +11,9 @@ Three timeouts per activity, each with one job:
 - start_to_close bounds one attempt (a hung call); the work's own limits (pages, bytes, wall time from
   settings) come first, this is the backstop.
 - heartbeat detects a dead worker: a killed process stops heartbeating and the attempt is retried
-  elsewhere within it. Every activity that can outlive a minute has one (30-45 s, so a kill -9 is
-  recovered within a minute), and `antifragile_core.faults.HeartbeatKeepalive` sends it while an
-  async activity's coroutine is alive; activities without one finish within a minute anyway.
+  elsewhere within it, so a kill -9 is recovered within a minute, not a whole start-to-close. Every
+  activity has one: `antifragile_core.keepalive` sends it while an async activity's coroutine is
+  alive, worker-ml's helper thread while training runs.
 - schedule_to_close is how long the work is still worth doing: hours for uploads, LLM reading of
   documents and training, which nobody watches; minutes for a lookup a person is waiting on.
 
@@ -44,7 +44,7 @@ TRAIN_RETRY = RetryPolicy(
 )
 
 CRASH_DETECTION = timedelta(seconds=30)
-"""Heartbeat timeout of async activities: a killed worker's attempt is retried within this."""
+"""Heartbeat timeout: a killed worker's attempt is retried within this."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Timing:
 
     start_to_close: timedelta
     schedule_to_close: timedelta
-    heartbeat: timedelta | None = None
+    heartbeat: timedelta = CRASH_DETECTION
     retry: RetryPolicy = field(default_factory=lambda: TRANSIENT_RETRY)
 
 
@@ -74,7 +74,6 @@ IMPROVEMENT = Timing(start_to_close=timedelta(minutes=5), schedule_to_close=time
 
 UPLOAD = Timing(
     start_to_close=timedelta(minutes=10),
-    heartbeat=CRASH_DETECTION,
     schedule_to_close=timedelta(hours=6),
 )
 """process_document_upload: a large PDF may extract for minutes; nobody watches a batch, so the upload
@@ -85,7 +84,6 @@ READINESS = Timing(start_to_close=timedelta(minutes=2), schedule_to_close=timede
 
 LLM_DOCUMENT = Timing(
     start_to_close=timedelta(minutes=15),
-    heartbeat=CRASH_DETECTION,
     schedule_to_close=timedelta(hours=6),
     retry=LLM_RETRY,
 )
@@ -94,7 +92,6 @@ an endpoint down or rate-limited for hours delays documents, it does not lose th
 
 LLM_INTERACTIVE = Timing(
     start_to_close=timedelta(minutes=10),
-    heartbeat=CRASH_DETECTION,
     schedule_to_close=timedelta(minutes=30),
     retry=LLM_RETRY,
 )
@@ -102,7 +99,6 @@ LLM_INTERACTIVE = Timing(
 
 SCAN = Timing(
     start_to_close=timedelta(minutes=10),
-    heartbeat=CRASH_DETECTION,
     schedule_to_close=timedelta(hours=6),
 )
 """Competitor scan of many sites, politely spaced: weekly, so hours of retrying are fine."""
@@ -115,7 +111,6 @@ HEALTH_REPORT = Timing(start_to_close=timedelta(minutes=1), schedule_to_close=ti
 
 CLEANUP = Timing(
     start_to_close=timedelta(minutes=30),
-    heartbeat=CRASH_DETECTION,
     schedule_to_close=timedelta(hours=12),
 )
 """Daily retention in batches; the next day's run would catch up anyway."""
