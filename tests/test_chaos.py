@@ -1,7 +1,8 @@
 """Outages lose nothing: document workflows on the local stack's real processes come through PostgreSQL,
 S3 and the LLM endpoint going away, Temporal and each worker killed with SIGKILL; every document ends done
 with one row, one stored original and one LLM charge per call, and each case prints its recovery time.
-The outages here last 20 s to keep the suite short; `benchmarks/chaos.py` runs the full-length ones."""
+The outages here last 20 s to keep the suite short; `packages/testing/benchmarks/chaos.py` runs them
+at full length."""
 
 import asyncio
 import sys
