@@ -56,6 +56,8 @@ async def main(args: argparse.Namespace) -> None:
                 f"baseline: {args.documents} documents without a fault in {baseline.recovery_seconds:.1f} s"
             )
             for name, fault in cases(args).items():
+                if args.cases and name not in args.cases:
+                    continue
                 report = await run_case(fleet, name, fault, args.documents, within=1800)
                 ratio = report.recovery_seconds / baseline.recovery_seconds
                 print(f"{report.line()} ({ratio:.1f}x the fault-free run)", flush=True)
@@ -68,4 +70,5 @@ if __name__ == "__main__":
     parser.add_argument("--documents", type=int, default=20, help="one-document workflows per case")
     parser.add_argument("--outage-seconds", type=float, default=30.0)
     parser.add_argument("--llm-outage-seconds", type=float, default=120.0)
+    parser.add_argument("--cases", nargs="*", help="run only these cases (default: all)")
     asyncio.run(main(parser.parse_args()))

@@ -32,6 +32,7 @@ import asyncpg
 from antifragile_core.contracts.costs import STALE_RESERVATION, budget_month_start
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED, bad_input
+from antifragile_core.faults import postgres_service, until_up
 from antifragile_core.metrics import record_llm_usage
 from antifragile_core.settings import Settings
 from temporalio import activity
@@ -222,7 +223,9 @@ class Meter:
         except BaseException:
             await self.ledger.release(reservation)
             raise
-        cost = await self.ledger.settle(reservation, usage)
+        # The answer is paid for: wait out a database outage rather than fail and pay for it again.
+        database = postgres_service(self.ledger.settings)
+        cost = await until_up(database, lambda: self.ledger.settle(reservation, usage))
         record_llm_usage(reservation.model, usage, cost)
         scope.last_model = reservation.model
         return output, usage
