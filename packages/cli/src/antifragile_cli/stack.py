@@ -26,7 +26,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from .embedded import embedded_postgres, start_postgres, temporal_binary
+from .embedded import embedded_postgres, start_postgres, stop_postgres, temporal_binary
 
 STARTUP_SECONDS = 120
 MAX_RESTARTS = 5
@@ -210,6 +210,9 @@ class LocalStack:
             await _stop(self._procs.pop(name), self.settings.graceful_shutdown_seconds + 5)
         if self._postgres is not None:
             await asyncio.to_thread(self._postgres.cleanup)
+            if (self._postgres.pgdata / "postmaster.pid").exists():
+                # restarted by hand (pg_ctl) while the stack ran: embedded-postgres lost track of it
+                await asyncio.to_thread(stop_postgres, self._postgres.pgdata)
             self._postgres = None
 
 

