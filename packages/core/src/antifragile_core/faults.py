@@ -72,7 +72,6 @@ def connection_errors() -> tuple[type[BaseException], ...]:
 
         kinds += [
             asyncpg.PostgresConnectionError,
-            asyncpg.InterfaceError,
             asyncpg.CannotConnectNowError,
             asyncpg.AdminShutdownError,
             asyncpg.CrashShutdownError,
