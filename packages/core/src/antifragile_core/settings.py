@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     # Documents
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_history_text_chars: int = Field(default=24_000, gt=0)
+    # Bounded work per upload: past a limit the upload fails with DocumentTooLarge naming its variable.
+    max_document_pages: int = Field(default=10_000, gt=0)
+    max_document_chars: int = Field(default=25_000_000, gt=0)
+    # Extraction runs in child processes, at most `extract_processes` at once per worker; a child is
+    # killed past the time limit (kept under the upload activity's 10-minute start-to-close, which also
+    # covers storing) or fails when it needs more address space than the memory limit.
+    max_extract_seconds: float = Field(default=300.0, gt=0, le=480)
+    max_extract_memory_mb: int = Field(default=4_096, ge=256)
+    extract_processes: int = Field(default=4, ge=1)
+    ocr_enabled: bool = True  # read PDF pages without a text layer by OCR
 
     # Training readiness thresholds
     readiness_min_documents: int = 3

@@ -11,6 +11,8 @@ from .base import DEFAULT_RETRY, ActivityContract, Model, OrgId
 from .usage import TokenUsage
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+OCR_PAGES_CHARS = 200
+"""`ProcessedDocument.ocr_pages` is cut here, so history stays bounded; the table keeps every page."""
 
 
 class DocumentUpload(Model):
@@ -41,6 +43,12 @@ class ProcessedDocument(Model):
     text_excerpt: str = Field(description="the text's start, at most max_history_text_chars")
     text_truncated: bool
     duplicate: bool = Field(default=False, description="the same bytes were uploaded before; nothing new")
+    ocr_pages: str = Field(
+        default="",
+        max_length=OCR_PAGES_CHARS,
+        description="1-based pages whose text was read by OCR, as ranges ('1-3, 7'); empty when none",
+    )
+    ocr_confidence: Confidence | None = Field(default=None, description="mean OCR score of the lines read")
 
 
 class ReadinessRequest(Model):
@@ -107,7 +115,11 @@ PROCESS_DOCUMENT_UPLOAD = ActivityContract(
     queue=DEFAULT_QUEUE,
     input=DocumentUpload,
     output=ProcessedDocument,
+    # Extraction is bounded by MAX_EXTRACT_SECONDS (at most 8 minutes), the rest is storing; the heartbeat
+    # (sent every few seconds while the activity waits on its extraction process) lets a retry start
+    # within 30 s of a worker's crash instead of after the whole start-to-close.
     start_to_close=timedelta(minutes=10),
+    heartbeat=timedelta(seconds=30),
     retry=DEFAULT_RETRY,
 )
 VALIDATE_TRAINING_READINESS = ActivityContract(
