@@ -111,7 +111,8 @@ def _pool(limits: Limits, processes: int) -> ExtractionPool:
 
 
 class _Child:
-    """One extraction process and the worker's end of its pipe."""
+    """One extraction process and the worker's end of its pipe; ready when constructed, so its start-up
+    (up to a second) never counts against a document's time limit."""
 
     def __init__(self, limits: Limits) -> None:
         self.conn, theirs = _CONTEXT.Pipe()
@@ -119,12 +120,16 @@ class _Child:
         self.process.start()
         theirs.close()
         self.tasks = 0
+        try:
+            self.conn.recv_bytes()
+        except EOFError:
+            self.stop()
+            raise RuntimeError(f"the extraction process failed to start ({self.exit_reason()})") from None
 
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
-        self.process.close()
         self.conn.close()
 
     def exit_reason(self) -> str:
@@ -150,6 +155,7 @@ def _serve(conn: Connection, limits: Limits) -> None:
     """The child: bound its address space, then read documents until the worker closes the pipe."""
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    conn.send_bytes(b"")  # ready
     while True:
         try:
             data = conn.recv_bytes()
