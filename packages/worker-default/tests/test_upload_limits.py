@@ -55,6 +55,19 @@ async def test_time_limit_kills_only_that_document(samples: Any) -> None:
     assert (await pool.extract(memo)).text == MEMO
 
 
+async def test_memory_limit_refuses_the_document_and_replaces_its_child(samples: Any) -> None:
+    """700 MB of address space reads a text PDF but cannot load the OCR models (over 1 GB)."""
+    pool = ExtractionPool(
+        Limits(max_bytes=10**7, max_pages=100, max_chars=10**6, seconds=120, memory_mb=700, ocr=True),
+        processes=1,
+    )
+    with pytest.raises(ApplicationError) as caught:
+        await pool.extract(samples.scan([LINES]))
+    assert (caught.value.type, caught.value.non_retryable) == (errors.DOCUMENT_TOO_LARGE, True)
+    assert "MAX_EXTRACT_MEMORY_MB" in caught.value.message
+    assert (await pool.extract(samples.pdf([MEMO]))).text == MEMO
+
+
 async def test_upload_heartbeats_until_its_document_passes_the_time_limit(
     make_resources: Any, stage: Stage, samples: Any, org_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,6 +11,7 @@ never forked from the worker itself, whose threads (Temporal's runtime) must not
 
 import asyncio
 import multiprocessing
+import re
 import resource
 import signal
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ from .extract import Extracted, extract
 
 TASKS_PER_PROCESS = 200
 """Documents a child reads before it is replaced; starting one costs ~0.5-1 s, reading a document ms."""
+
+_ALLOCATION_FAILED = re.compile(r"bad_alloc|Insufficient memory|Failed to allocate")
+"""How C++ libraries (onnxruntime, OpenCV) report the memory limit: as their own exceptions."""
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
@@ -180,12 +184,25 @@ def _extract_one(data: bytes, limits: Limits) -> tuple[Any, ...]:
         )
     except ApplicationError as e:
         return ("bad", e.type, e.message)
-    except MemoryError:
-        return (
-            "retire",
-            DOCUMENT_TOO_LARGE,
-            f"reading the document needs over {limits.memory_mb:,} MB of memory, the limit "
-            "(MAX_EXTRACT_MEMORY_MB); split it into smaller documents",
-        )
     except Exception as e:
+        if _out_of_memory_in(e):
+            return _out_of_memory(limits)
         return ("error", f"{type(e).__name__}: {e}")
+
+
+def _out_of_memory_in(error: BaseException | None) -> bool:
+    """Whether `error` or an error it was raised from is a failed allocation (libraries wrap them)."""
+    while error is not None:
+        if isinstance(error, MemoryError) or _ALLOCATION_FAILED.search(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _out_of_memory(limits: Limits) -> tuple[Any, ...]:
+    return (
+        "retire",
+        DOCUMENT_TOO_LARGE,
+        f"reading the document needs over {limits.memory_mb:,} MB of memory, the limit "
+        "(MAX_EXTRACT_MEMORY_MB); split it into smaller documents",
+    )
