@@ -21,6 +21,9 @@ def _refused(data: bytes, **limits: Any) -> ApplicationError:
 
 def test_zero_page_pdf_is_empty(samples: Any) -> None:
     data = samples.raw_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
+    assert (
+        _refused(b"%PDF-1.7\n1 0 obj <<< garbage").type == errors.CORRUPT_DOCUMENT
+    )  # sets PDFium's last error
     error = _refused(data)
     assert error.type == errors.EMPTY_DOCUMENT and "no pages" in error.message
 

@@ -4,6 +4,7 @@ Pages without a text layer are read by OCR (`ocr.py`); a page with one never is.
 checked before any page is read, so a page tree that repeats one page a million times costs nothing.
 """
 
+import re
 import threading
 from statistics import fmean
 
@@ -17,6 +18,10 @@ from antifragile_core.errors import (
 )
 
 from .base import PDF, Extracted, check_chars, title
+
+_EMPTY_PAGE_TREE = re.compile(rb"<<(?=(?:(?!>>).)*?/Type\s*/Pages\b)(?=(?:(?!>>).)*?/Count\s+0\D)", re.S)
+"""PDFium refuses a document whose page tree is empty without saying why (its last-error code is left from
+whatever failed before in the thread), so the tree is looked for in the bytes."""
 
 _PDFIUM = threading.Lock()
 """PDFium is not thread-safe; callers in one process take turns (the activity gives each its own)."""
@@ -78,7 +83,7 @@ def _open(data: bytes) -> pdfium.PdfDocument:
             raise bad_input(
                 ENCRYPTED_DOCUMENT, "the PDF is password-protected; upload an unencrypted copy"
             ) from None
-        if e.err_code == pdfium.raw.FPDF_ERR_SUCCESS:  # PDFium's answer to an empty page tree
+        if _EMPTY_PAGE_TREE.search(data):
             raise bad_input(EMPTY_DOCUMENT, "the PDF has no pages; export it again with its pages") from None
         raise bad_input(
             CORRUPT_DOCUMENT, f"the PDF could not be read ({e}); re-export or repair it and upload again"
