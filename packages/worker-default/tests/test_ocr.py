@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from antifragile_core import errors
-from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, DocumentUpload
+from antifragile_core.contracts.documents import OCR_PAGES_CHARS, PROCESS_DOCUMENT_UPLOAD, DocumentUpload
 from antifragile_core.storage import ObjectStore
+from antifragile_worker_default.documents import page_ranges
 from antifragile_worker_default.extract import extract
 from antifragile_worker_default.resources import Resources
 from temporalio.exceptions import ApplicationError
@@ -42,3 +43,10 @@ def test_scan_without_text_read_is_empty(pages: list[list[str]], ocr: bool, samp
     with pytest.raises(ApplicationError) as caught:
         extract(samples.scan(pages), 1_000_000, ocr=ocr)
     assert (caught.value.type, caught.value.non_retryable) == (errors.EMPTY_DOCUMENT, True)
+
+
+def test_ocr_pages_reach_history_as_bounded_ranges() -> None:
+    assert page_ranges([1, 2, 3, 5, 7, 8]) == "1-3, 5, 7-8"
+    every_other = page_ranges(range(1, 2001, 2))
+    assert len(every_other) <= OCR_PAGES_CHARS and every_other.startswith("1, 3, 5")
+    assert every_other.endswith(", … (1000 pages)")
