@@ -3,7 +3,7 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Scans and webhooks reach public addresses only; these networks (CIDR) are allowed besides, for
+    # on-premises targets. Checked after DNS resolution and on every redirect hop.
+    outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     health_check_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Worker
