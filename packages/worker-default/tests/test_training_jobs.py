@@ -233,6 +233,56 @@ async def test_status_and_history_are_scoped_to_the_organisation(fleet: Fleet, o
     assert (await failure_of(fleet.manage(CANCEL_TRAINING_JOB, theirs))).type == NOT_FOUND
 
 
+async def test_no_id_or_key_reaches_another_organisations_jobs_or_models(fleet: Fleet, org_id: str) -> None:
+    """Everything organisation B can name in a request that points at A's job, adapter or files fails."""
+    a, b = f"{org_id}-a", org_id
+    for org in (a, b):
+        await add_document(fleet.res, org)
+    handle = await fleet.manage(
+        SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=a, request_id="a")
+    )
+    their_job = await finished(fleet, a, handle.job_id)
+    assert their_job.adapter_key is not None
+    their_adapter_dir = fleet.res.settings.storage_dir.resolve() / their_job.adapter_key
+
+    refused = {
+        "feedback": fleet.manage(
+            COLLECT_MODEL_FEEDBACK,
+            ModelFeedback(
+                organization_id=b, job_id=handle.job_id, feedback_id="f", prompt="p", response="r", rating=5
+            ),
+        ),
+        "improve": fleet.manage(
+            START_MODEL_IMPROVEMENT,
+            ImprovementRequest(organization_id=b, job_id=handle.job_id, request_id="i"),
+        ),
+        "parent": fleet.manage(
+            SUBMIT_MODEL_TRAINING_JOB,
+            TrainingJobRequest(organization_id=b, request_id="p", parent_job_id=handle.job_id),
+        ),
+        "dataset": fleet.manage(
+            SUBMIT_MODEL_TRAINING_JOB,
+            TrainingJobRequest(organization_id=b, request_id="d", dataset_key=f"orgs/{a}/datasets/x.jsonl"),
+        ),
+        "base model path": fleet.manage(
+            SUBMIT_MODEL_TRAINING_JOB,
+            TrainingJobRequest(organization_id=b, request_id="m", base_model=str(their_adapter_dir)),
+        ),
+    }
+    errors = {what: await failure_of(call) for what, call in refused.items()}
+    assert {what: e.type for what, e in errors.items()} == {
+        "feedback": NOT_FOUND,
+        "improve": NOT_FOUND,
+        "parent": NOT_FOUND,
+        "dataset": INVALID_INPUT,
+        "base model path": INVALID_INPUT,
+    }
+    assert all(e.non_retryable for e in errors.values())
+    assert (
+        await fleet.res.pool.fetchval("SELECT count(*) FROM training_jobs WHERE organization_id = $1", b) == 0
+    )
+
+
 async def test_cancel_stops_the_training_and_the_job_ends_cancelled(fleet: Fleet, org_id: str) -> None:
     fleet.ml.block = True
     await add_document(fleet.res, org_id)
@@ -342,7 +392,7 @@ async def test_cli_submits_watches_lists_and_takes_feedback(
     assert capsys.readouterr().out.splitlines() == ["feedback f stored", "feedback f was stored before"]
 
     assert await cli("submit", "--org", org_id, "--preset", "gpt-9") == 1
-    assert capsys.readouterr().err.startswith("error: InvalidInput: unknown base model 'gpt-9'")
+    assert capsys.readouterr().err.startswith("error: InvalidInput: base model 'gpt-9' is not allowed")
 
 
 def test_progress_line_draws_a_bar_with_the_figures() -> None:

@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import pytest
-from antifragile_core.contracts.training import BASE_MODEL_PRESETS
-from antifragile_core.errors import INVALID_INPUT, NOT_READY
+from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY
+from antifragile_core.settings import Settings
 from antifragile_worker_ml import smoke
 from antifragile_worker_ml.dataset import Corpus, PromptCompletion, build_splits, token_chunks
-from antifragile_worker_ml.presets import PRESETS, SMOKE, resolve_base_model
+from antifragile_worker_ml.presets import resolve_base_model
 from temporalio.exceptions import ApplicationError
 
 TEXTS = [
@@ -16,18 +16,31 @@ TEXTS = [
 ]
 
 
-def test_presets_match_the_names_default_queue_accepts() -> None:
-    assert {SMOKE, *PRESETS} == set(BASE_MODEL_PRESETS)
+def test_base_models_resolve_to_a_preset_allowed_hub_id_or_directory_under_model_dir(tmp_path: Path) -> None:
+    models, store = tmp_path / "models", tmp_path / "objects"
+    (models / "llama-local").mkdir(parents=True)
+    (store / "orgs/a/models/job-1/adapter").mkdir(parents=True)
+    settings = Settings(_env_file=None, model_dir=models, base_model_hub_ids=["Qwen/Qwen2.5-0.5B-Instruct"])  # type: ignore[call-arg]
 
-
-def test_base_models_resolve_to_a_preset_hub_id_or_directory(tmp_path: Path) -> None:
-    assert resolve_base_model("qwen2.5-3b").source == "Qwen/Qwen2.5-3B-Instruct"
-    assert resolve_base_model("smoke").smoke
-    assert resolve_base_model("Qwen/Qwen2.5-0.5B-Instruct").source == "Qwen/Qwen2.5-0.5B-Instruct"
-    assert resolve_base_model(str(tmp_path)).source == str(tmp_path)
-    with pytest.raises(ApplicationError) as error:
-        resolve_base_model("llama-9000")
-    assert error.value.non_retryable and error.value.type == INVALID_INPUT
+    assert resolve_base_model("qwen2.5-3b", settings).source == "Qwen/Qwen2.5-3B-Instruct"
+    assert resolve_base_model("smoke", settings).smoke
+    assert resolve_base_model("Qwen/Qwen2.5-0.5B-Instruct", settings).source == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert resolve_base_model("llama-local", settings).source == str(models / "llama-local")
+    # Any other hub id, and every path outside MODEL_DIR (another organisation's adapter in the directory
+    # store, a traversal, an absolute path) is refused before anything is read.
+    for name in (
+        "llama-9000",
+        "Qwen/Qwen2.5-72B-Instruct",
+        str(store / "orgs/a/models/job-1/adapter"),
+        "../objects/orgs/a/models/job-1/adapter",
+        "/etc",
+    ):
+        with pytest.raises(ApplicationError) as error:
+            resolve_base_model(name, settings)
+        assert error.value.non_retryable and error.value.type == INVALID_INPUT, name
+    with pytest.raises(ApplicationError) as missing:
+        resolve_base_model("not-there", settings)
+    assert missing.value.non_retryable and missing.value.type == NOT_FOUND
 
 
 def test_chunks_are_packed_blocks_of_the_documents_own_tokens() -> None:

@@ -318,4 +318,4 @@ async def test_unknown_base_model_is_a_non_retryable_error(
     assert isinstance(activity_error, ActivityError)
     error = activity_error.cause
     assert isinstance(error, ApplicationError) and error.non_retryable and error.type == INVALID_INPUT
-    assert "unknown base model 'gpt-17'" in error.message
+    assert "base model 'gpt-17' is not allowed" in error.message

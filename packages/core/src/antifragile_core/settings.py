@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_history_text_chars: int = Field(default=24_000, gt=0)
 
+    # Base models a training request may name besides the presets (see antifragile_core.base_models).
+    model_dir: Path | None = None  # local model directories; a request names one relative to this
+    base_model_hub_ids: list[str] = Field(default_factory=list)  # hub ids the operator allows
+
     # Training readiness thresholds
     readiness_min_documents: int = 3
     readiness_min_tokens: int = 2_000

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from antifragile_core.contracts.training import TrainingMetrics, TrainingRequest, TrainingResult
 from antifragile_core.errors import NOT_FOUND, bad_input
+from antifragile_core.settings import Settings
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -24,9 +25,9 @@ from .sync_store import SyncStore
 log = logging.getLogger(__name__)
 
 
-def train(store: SyncStore, req: TrainingRequest) -> TrainingResult:
+def train(store: SyncStore, req: TrainingRequest, settings: Settings) -> TrainingResult:
     """Train, resuming from the checkpoint a previous attempt heartbeated; idempotent once stored."""
-    spec = resolve_base_model(req.base_model)
+    spec = resolve_base_model(req.base_model, settings)
     version = ModelVersion.of(req.organization_id, req.job_id)
     parent = None
     if req.init_adapter_key:

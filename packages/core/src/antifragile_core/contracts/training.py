@@ -1,6 +1,5 @@
 """Organisational-model contracts: LoRA training and evaluation (ml-queue), job management (default)."""
 
-import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -13,11 +12,13 @@ from .base import ActivityContract, Model, OrgId
 
 RequestId = Annotated[str, Field(min_length=1, max_length=128)]
 
-BASE_MODEL_PRESETS = ("smoke", "qwen2.5-3b", "mistral-7b")
-"""Base-model names worker-ml resolves itself; any other base model is a hub id (owner/name) or a path."""
-
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-"""A model hub id, owner/name: submit refuses other names up front, worker-ml resolves them."""
+SMOKE = "smoke"
+BASE_MODEL_PRESETS = {
+    SMOKE: SMOKE,
+    "qwen2.5-3b": "Qwen/Qwen2.5-3B-Instruct",
+    "mistral-7b": "mistralai/Mistral-7B-Instruct-v0.3",
+}
+"""Base-model names and what each loads: a hub id, or SMOKE (a tiny model built per organisation)."""
 
 
 class JobStatus(StrEnum):
