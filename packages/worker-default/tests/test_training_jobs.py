@@ -24,6 +24,7 @@ from antifragile_core.contracts.training import (
     SUBMIT_MODEL_TRAINING_JOB,
     TEST_QWEN_MODEL,
     TRAIN_ORGANIZATIONAL_MODEL,
+    CorpusManifest,
     EvaluationRequest,
     EvaluationResult,
     ImprovementRequest,
@@ -43,6 +44,7 @@ from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY
 from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker
+from antifragile_worker_default.readiness import check_readiness
 from antifragile_worker_default.resources import Resources
 from antifragile_workflows.management import manage
 from antifragile_workflows.training import workflow_id_for
@@ -183,6 +185,40 @@ async def test_second_submit_with_the_same_request_id_starts_nothing_new(fleet: 
         "SELECT count(*) FROM training_jobs WHERE organization_id = $1 AND request_id = 'first'", org_id
     )
     assert rows == 1
+
+
+async def test_a_job_trains_on_the_corpus_readiness_judged_fixed_at_submit(
+    fleet: Fleet, org_id: str, samples: Any, stage: Any
+) -> None:
+    """The same report as PDF and as DOCX is one document of the corpus; a later upload changes nothing."""
+    files = {
+        "plan.pdf": samples.pdf([PLAN]),
+        "plan.docx": samples.docx([PLAN]),
+        "notes.txt": (PLAN.replace("northern", "southern") * 2).encode(),
+    }
+    for filename, data in files.items():
+        await process_upload(fleet.res, await stage(fleet.res.store, org_id, filename, data))
+    request = TrainingJobRequest(organization_id=org_id, request_id="manifest")
+    handle = await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, request)
+    await finished(fleet, org_id, handle.job_id)
+
+    [training] = fleet.ml.requests
+    assert training.manifest_key is not None
+    stored = await fleet.res.store.get(training.manifest_key)
+    manifest = CorpusManifest.model_validate_json(stored)
+    rows = await fleet.res.pool.fetch("SELECT text_hash FROM documents WHERE organization_id = $1", org_id)
+    assert len(rows) == 3 and len(manifest.documents) == 2
+    assert {d.text_hash for d in manifest.documents} == {r["text_hash"] for r in rows}
+    readiness = await check_readiness(fleet.res, org_id)
+    assert readiness.unique_documents == len(manifest.documents)
+
+    await add_document(fleet.res, org_id, "A late upload about western depots. " * 40)
+    await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, request)  # a retried submit plans nothing new
+    run = await fleet.res.pool.fetchval(
+        "SELECT run::text FROM training_jobs WHERE job_id = $1", handle.job_id
+    )
+    assert json.loads(run)["training"]["manifest_key"] == training.manifest_key
+    assert await fleet.res.store.get(training.manifest_key) == stored
 
 
 async def test_bad_requests_are_clear_non_retryable_errors(fleet: Fleet, org_id: str) -> None:

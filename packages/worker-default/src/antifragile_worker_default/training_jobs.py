@@ -46,6 +46,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from .manifests import snapshot_corpus
 from .readiness import check_readiness
 from .resources import Resources
 
@@ -135,6 +136,7 @@ async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) ->
         hyperparameters=request.hyperparameters,
         init_adapter_key=init_adapter_key,
         dataset_key=request.dataset_key,
+        manifest_key=await snapshot_corpus(res, org),
     )
     return TrainingRun(organization_id=org, job_id=job_id, training=training, prompts=request.prompts)
 

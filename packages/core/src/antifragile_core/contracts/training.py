@@ -46,6 +46,26 @@ class Hyperparameters(Model):
     seed: int = 0
 
 
+class CorpusDocument(Model):
+    """One document of a training corpus; of near-duplicates (equal `text_hash`) only the first stored."""
+
+    document_id: str
+    content_hash: str
+    text_hash: str
+    text_key: str
+
+
+class CorpusManifest(Model):
+    """The corpus a job trains on, fixed at submit: exactly the documents readiness judged.
+
+    Stored content-addressed (`orgs/<org>/training/manifests/<sha256>.json`), so it never changes: retries
+    and evaluation read the same documents, and the held-out split (by document) is fixed by it.
+    """
+
+    organization_id: OrgId
+    documents: list[CorpusDocument]
+
+
 class TrainingProgress(Model):
     step: int
     total_steps: int
@@ -66,6 +86,9 @@ class TrainingRequest(Model):
     """Continue from this trained model (a `TrainingResult.adapter_key` of the same organisation)."""
     dataset_key: str | None = None
     """Extra supervised examples: JSONL of {"prompt", "completion"}; loss on the completion only."""
+    manifest_key: str | None = None
+    """The job's CorpusManifest. None only for jobs submitted before manifests existed: those read the
+    organisation's current texts, as they did when they started."""
 
 
 class TrainingMetrics(Model):
@@ -109,6 +132,11 @@ class EvaluationResult(Model):
     base_perplexity: float
     tuned_perplexity: float
     heldout_tokens: int
+    heldout_documents: int = Field(default=0, description="documents held out whole from training")
+    heldout_in_training: int = Field(
+        default=0,
+        description="held-out passages whose text also occurs in the training rows (0: a clean split)",
+    )
     samples: list[GenerationSample]
 
 
