@@ -3,7 +3,7 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     extract_processes: int = Field(default=4, ge=1)
     ocr_enabled: bool = True  # read PDF pages without a text layer by OCR
 
+    # Base models a training request may name besides the presets (see antifragile_core.base_models).
+    model_dir: Path | None = None  # local model directories; a request names one relative to this
+    base_model_hub_ids: list[str] = Field(default_factory=list)  # hub ids the operator allows
+
     # Training readiness thresholds
     readiness_min_documents: int = 3
     readiness_min_tokens: int = 2_000
@@ -119,6 +123,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Scans and webhooks reach public addresses only; these networks (CIDR) are allowed besides, for
+    # on-premises targets. Checked after DNS resolution and on every redirect hop.
+    outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     health_check_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Worker
