@@ -24,7 +24,8 @@ _EMPTY_PAGE_TREE = re.compile(rb"<<(?=(?:(?!>>).)*?/Type\s*/Pages\b)(?=(?:(?!>>)
 whatever failed before in the thread), so the tree is looked for in the bytes."""
 
 _PDFIUM = threading.Lock()
-"""PDFium is not thread-safe; callers in one process take turns (the activity gives each its own)."""
+"""PDFium is not thread-safe; callers in one process take turns (the upload activity reads each document in
+a child process of its own, `extraction_pool`)."""
 
 
 def extract_pdf(
@@ -79,12 +80,12 @@ def _open(data: bytes) -> pdfium.PdfDocument:
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:
+        if _EMPTY_PAGE_TREE.search(data):  # first: the error code may be a previous document's
+            raise bad_input(EMPTY_DOCUMENT, "the PDF has no pages; export it again with its pages") from None
         if e.err_code == pdfium.raw.FPDF_ERR_PASSWORD:
             raise bad_input(
                 ENCRYPTED_DOCUMENT, "the PDF is password-protected; upload an unencrypted copy"
             ) from None
-        if _EMPTY_PAGE_TREE.search(data):
-            raise bad_input(EMPTY_DOCUMENT, "the PDF has no pages; export it again with its pages") from None
         raise bad_input(
             CORRUPT_DOCUMENT, f"the PDF could not be read ({e}); re-export or repair it and upload again"
         ) from None
