@@ -1,8 +1,10 @@
 """OCR of PDF pages without a text layer, with RapidOCR (PP-OCRv4 on onnxruntime).
 
 rapidocr-onnxruntime 1.4 ships its three ONNX models inside the wheel, so `uv sync` is the whole
-installation and nothing is downloaded at run time; it needs no torch. The engine loads on first use
-(~0.4 s), once per extraction process.
+installation and nothing is downloaded at run time; it needs no torch. Against tesseract 5.3 (Debian) on
+the same 200-dpi pages (`benchmarks/ingest.py`) both read every word; tesseract is about twice as fast but
+needs a system package in every image and CI. The engine loads on first use (~0.4 s), once per extraction
+process.
 """
 
 from dataclasses import dataclass
