@@ -37,7 +37,7 @@ async def test_page_limit_refuses_the_upload_and_writes_nothing(
 
 
 async def test_time_limit_kills_only_that_document(samples: Any) -> None:
-    """The scan (OCR of three pages, seconds) passes its 1-s limit and its child is killed; the memo read
+    """The scan (OCR of six pages, seconds) passes its 1-s limit and its child is killed; the memo read
     beside it in the other child, and the next document after, are unharmed."""
     pool = ExtractionPool(
         Limits(max_bytes=10**7, max_pages=100, max_chars=10**6, seconds=1.0, memory_mb=4096, ocr=True),
@@ -46,7 +46,7 @@ async def test_time_limit_kills_only_that_document(samples: Any) -> None:
     memo = samples.pdf([MEMO])
     started = time.perf_counter()
     slow, small = await asyncio.gather(
-        pool.extract(samples.scan([LINES] * 3)), pool.extract(memo), return_exceptions=True
+        pool.extract(samples.scan([LINES] * 6)), pool.extract(memo), return_exceptions=True
     )
     assert isinstance(slow, ApplicationError) and slow.type == errors.DOCUMENT_TOO_LARGE, slow
     assert "MAX_EXTRACT_SECONDS" in slow.message
@@ -76,7 +76,7 @@ async def test_upload_heartbeats_until_its_document_passes_the_time_limit(
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: beats.append(time.perf_counter())
     async with make_resources(max_extract_seconds=1.0) as res:
-        upload = await stage(res.store, org_id, "scan.pdf", samples.scan([LINES] * 3))
+        upload = await stage(res.store, org_id, "scan.pdf", samples.scan([LINES] * 6))
         with pytest.raises(ApplicationError) as caught:
             await env.run(documents.activities(res)[0], upload)
     assert (caught.value.type, caught.value.non_retryable) == (errors.DOCUMENT_TOO_LARGE, True)
@@ -88,7 +88,9 @@ async def test_slow_document_does_not_hold_up_a_small_one(
     resources: Resources, run_activity: Run, stage: Stage, samples: Any, org_id: str
 ) -> None:
     """Two PDFs on one worker: before child processes, one lock serialised all PDFium work in the worker."""
-    scan = await stage(resources.store, org_id, "scan.pdf", samples.scan([LINES] * 2))
+    scan = await stage(
+        resources.store, org_id, "scan.pdf", samples.scan([LINES] * 4)
+    )  # seconds of OCR, even on a fast machine
     memo = await stage(resources.store, org_id, "memo.pdf", samples.pdf([MEMO]))
     finished: list[str] = []
 
