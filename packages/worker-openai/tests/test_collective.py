@@ -21,12 +21,11 @@ from antifragile_core.contracts.collective import Passage, ResearchRequest
 from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostQuery, budget_month_start
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.usage import TokenUsage
-from antifragile_core.errors import BUDGET_EXCEEDED
+from antifragile_core.errors import BUDGET_EXCEEDED, LLM_INVALID_OUTPUT
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store, org_key
 from antifragile_testing.openai_server import RecordedRequest, ServerScope
-from antifragile_worker_default import db
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker as default_worker
 from antifragile_worker_default.resources import Resources as DefaultResources
@@ -38,7 +37,7 @@ from antifragile_worker_openai.budget import (
     open_meter,
     price,
 )
-from antifragile_worker_openai.llm import LLM, LLM_INVALID_OUTPUT
+from antifragile_worker_openai.llm import LLM
 from antifragile_worker_openai.main import create_worker as openai_worker
 from antifragile_worker_openai.ratelimit import TokenBucket
 from antifragile_worker_openai.research import citations_from, web_search_allowed
@@ -63,14 +62,6 @@ PLAN = (
     "Risks\n\nA shortage of certified drivers is the main risk to the cold-chain expansion."
 )
 RIVAL = "Zephyrine secret plan\n\nThe main risk to our cold-chain expansion is Zephyrine's pricing."
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    """The session's PostgreSQL migrated by worker-default, the owner of the schema."""
-    pool = await db.connect(postgres_dsn)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture
@@ -345,22 +336,35 @@ async def test_concurrent_reservations_never_overrun_the_budget(
     assert price(settings, "m", 100, 100) == Decimal("0.0002")
 
 
-async def test_only_this_months_spend_and_live_reservations_count(
+async def test_last_months_spend_stops_counting_but_a_lost_workers_reservation_does_not(
     make_settings: Callable[..., Settings], db_pool: asyncpg.Pool, org_id: str
 ) -> None:
     settings = make_settings(
         llm_prices={"m": {"input_per_million": 1.0, "output_per_million": 1.0}}, llm_budget_usd=1.0
     )
+    ledger, scope = Ledger(db_pool, settings), BillingScope(org_id, "t")
+
+    async def lost_reservation(usd: str) -> None:
+        # A worker that died mid-call: its call may have been billed, so the reservation keeps counting.
+        await db_pool.execute(
+            "INSERT INTO llm_costs (organization_id, activity, model, status, reserved_usd, created_at)"
+            " VALUES ($1, 'lost worker', 'm', 'reserved', $2, now() - interval '2 hours')",
+            org_id,
+            Decimal(usd),
+        )
+
     await db_pool.execute(
         "INSERT INTO llm_costs (organization_id, activity, model, status, reserved_usd, cost_usd, created_at)"
-        " VALUES ($1, 'last month', 'm', 'settled', 5, 5, $2),"
-        " ($1, 'crashed worker', 'm', 'reserved', 5, 0, now() - interval '2 hours')",
+        " VALUES ($1, 'last month', 'm', 'settled', 5, 5, $2)",
         org_id,
         budget_month_start(datetime.now(UTC)) - timedelta(seconds=1),
     )
-    assert isinstance(
-        await Ledger(db_pool, settings).reserve(BillingScope(org_id, "t"), "m", 1_000), Reservation
-    )
+    await lost_reservation("0.6")
+    assert isinstance(await ledger.reserve(scope, "m", 1_000), Reservation)
+    await lost_reservation("0.4")
+    with pytest.raises(ApplicationError) as refused:
+        await ledger.reserve(scope, "m", 1_000)
+    assert refused.value.type == BUDGET_EXCEEDED
 
 
 async def test_the_meter_holds_the_per_worker_token_budget_from_settings(

@@ -11,22 +11,24 @@ from typing import Any
 
 from antifragile_core.contracts.base import Model
 from antifragile_core.contracts.collective import (
+    MAX_BACKING_IDS,
     SYNTHESIZE_WISDOM,
     AttributedPoint,
     Theme,
     WisdomRequest,
     WisdomSynthesis,
 )
-from antifragile_core.contracts.documents import Confidence
+from antifragile_core.contracts.documents import MAX_LIST_ITEMS, Confidence, Label, Paragraph, Sentence
+from antifragile_core.errors import LLM_INVALID_OUTPUT
 from pydantic import Field, create_model
 from temporalio.exceptions import ApplicationError
 
 from .attribution import id_choice, known
 from .budget import model_used
-from .llm import LLM_INVALID_OUTPUT
 from .resources import Resources
+from .untrusted import material, with_data_rule
 
-INSTRUCTIONS = (
+INSTRUCTIONS = with_data_rule(
     "You synthesise the collective wisdom of an organisation: many people answered one question. Find "
     "the themes, what most agree on (consensus), where they disagree (dissent), and recommend what to do. "
     "Attribute every theme and point to the ids of the contributions behind it. Give your confidence "
@@ -37,24 +39,30 @@ INSTRUCTIONS = (
 
 def synthesis_type(ids: list[str]) -> type[Model]:
     """The output schema for these contributions: attributions can only name their ids."""
-    cited = (list[id_choice(ids)], Field(description="Ids of the contributions behind this."))  # type: ignore[misc]
-    point = create_model("Point", __base__=Model, point=(str, ...), contribution_ids=cited)
-    theme = create_model(
-        "ThemeDraft", __base__=Model, title=(str, ...), summary=(str, ...), contribution_ids=cited
+    cited = (
+        list[id_choice(ids)],  # type: ignore[misc]
+        Field(max_length=MAX_BACKING_IDS, description="Ids of the contributions behind this."),
     )
+    point = create_model("Point", __base__=Model, point=(Sentence, ...), contribution_ids=cited)
+    theme = create_model(
+        "ThemeDraft", __base__=Model, title=(Label, ...), summary=(Paragraph, ...), contribution_ids=cited
+    )
+    listed = Field(max_length=MAX_LIST_ITEMS)
     return create_model(
         "SynthesisDraft",
         __base__=Model,
-        themes=(list[theme], ...),  # type: ignore[valid-type]
-        consensus=(list[point], ...),  # type: ignore[valid-type]
-        dissent=(list[point], ...),  # type: ignore[valid-type]
+        themes=(list[theme], listed),  # type: ignore[valid-type]
+        consensus=(list[point], listed),  # type: ignore[valid-type]
+        dissent=(list[point], listed),  # type: ignore[valid-type]
         recommendation=(point, ...),
         confidence=(Confidence, ...),
     )
 
 
 def prompt_for(request: WisdomRequest) -> str:
-    listing = "\n\n".join(f"[{c.contribution_id}] {c.author}:\n{c.text}" for c in request.contributions)
+    listing = "\n\n".join(
+        material(f"contribution {c.contribution_id}", f"{c.author}:\n{c.text}") for c in request.contributions
+    )
     return f"Question: {request.question}\n\nContributions:\n\n{listing}"
 
 

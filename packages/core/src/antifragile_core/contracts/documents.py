@@ -12,6 +12,21 @@ from .usage import TokenUsage
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 
+# Bounds of what a model writes. Every LLM output field has one, so no answer can push a result or the
+# workflow history past a fixed size (tests/test_output_bounds.py sums them up per contract).
+Label = Annotated[str, Field(min_length=1, max_length=120)]
+"""A topic, a title: a few words."""
+Sentence = Annotated[str, Field(min_length=1, max_length=400)]
+"""A key point, a risk, a question: one sentence."""
+Paragraph = Annotated[str, Field(min_length=1, max_length=2_000)]
+"""A summary, an assessment, an answer: a few sentences."""
+Statement = Annotated[str, Field(min_length=1, max_length=4_000)]
+"""A refined statement or drafted feedback: at most a long paragraph or two."""
+MAX_LIST_ITEMS = 12
+"""Items in any list a model writes (key points, risks, changes, themes …)."""
+Labels = Annotated[list[Label], Field(max_length=MAX_LIST_ITEMS)]
+Sentences = Annotated[list[Sentence], Field(max_length=MAX_LIST_ITEMS)]
+
 
 class DocumentUpload(Model):
     """A file already staged in the object store under its organisation, waiting to be processed.
@@ -76,8 +91,8 @@ class DocumentText(Model):
 
 class DocumentSummary(Model):
     document_id: str
-    summary: str
-    key_points: list[str]
+    summary: Paragraph
+    key_points: Sentences
     model: str
     chunks: int
     usage: TokenUsage
@@ -85,9 +100,9 @@ class DocumentSummary(Model):
 
 class DocumentAnalysis(Model):
     document_id: str
-    topics: list[str]
-    risks: list[str]
-    opportunities: list[str]
+    topics: Labels
+    risks: Sentences
+    opportunities: Sentences
     sentiment: Literal["positive", "neutral", "negative", "mixed"]
     confidence: Confidence
     model: str
