@@ -2,16 +2,18 @@
 PostgreSQL or not), a workflow that calls one of its activities by contract, and staged texts."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from antifragile_core.contracts import collective, documents
+from antifragile_core.contracts.costs import CostQuery, CostReport
 from antifragile_core.contracts.documents import DocumentText
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.queues import OPENAI_QUEUE
@@ -19,7 +21,8 @@ from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store
 from antifragile_core.storage.keys import org_key
 from antifragile_testing.openai_server import RecordedRequest, ServerScope
-from antifragile_worker_default import db
+from antifragile_worker_default import costs, db
+from antifragile_worker_default.resources import Resources as DefaultResources
 from antifragile_worker_openai.budget import open_meter
 from antifragile_worker_openai.llm import LLM
 from antifragile_worker_openai.main import create_worker
@@ -29,6 +32,7 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 MODEL = "local-schema-model"
@@ -133,22 +137,27 @@ async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-def openai_worker(temporal_client: Client) -> StartWorker:
+def openai_worker(temporal_client: Client, request: pytest.FixtureRequest) -> StartWorker:
     """`async with openai_worker(settings, metered=False) as worker:` runs worker-openai on the dev
-    server; metered, every call is budgeted and booked in the ledger (needs `db_pool` migrated)."""
+    server (through `client` when given); metered, every call is budgeted and booked in the ledger."""
 
     @asynccontextmanager
-    async def start(settings: Settings, *, metered: bool = False) -> AsyncIterator[OpenAIWorker]:
+    async def start(
+        settings: Settings, *, metered: bool = False, client: Client | None = None
+    ) -> AsyncIterator[OpenAIWorker]:
+        client = client or temporal_client
         llm = LLM.from_settings(settings)
+        if metered:
+            request.getfixturevalue("db_pool")  # migrated
         meter = await open_meter(settings, wait_seconds=5) if metered else None
         try:
             async with open_store(settings) as store:
                 res = Resources(settings=settings, store=store, llm=replace(llm, meter=meter))
                 caller = Worker(
-                    temporal_client, task_queue=settings.task_queue_prefix + "tests", workflows=[CallActivity]
+                    client, task_queue=settings.task_queue_prefix + "tests", workflows=[CallActivity]
                 )
-                async with create_worker(temporal_client, res), caller:
-                    yield OpenAIWorker(temporal_client, res)
+                async with create_worker(client, res), caller:
+                    yield OpenAIWorker(client, res)
         finally:
             if meter is not None:
                 await meter.ledger.pool.close()
@@ -167,6 +176,44 @@ def endpoint_settings(
         return make_settings(**(values | overrides))
 
     return make
+
+
+@pytest.fixture
+def ledger_rows(db_pool: asyncpg.Pool) -> Callable[[str], Awaitable[list[asyncpg.Record]]]:
+    """An organisation's rows of the cost ledger, in the order the calls were made."""
+
+    async def rows(organization_id: str) -> list[asyncpg.Record]:
+        return await db_pool.fetch(
+            "SELECT * FROM llm_costs WHERE organization_id = $1 ORDER BY id", organization_id
+        )
+
+    return rows
+
+
+@pytest.fixture
+def cost_report(
+    db_pool: asyncpg.Pool, temporal_client: Client, make_settings: Callable[..., Settings]
+) -> Callable[[str], Awaitable[CostReport]]:
+    """An organisation's cost report from worker-default's `get_organization_costs` activity."""
+
+    async def report(organization_id: str) -> CostReport:
+        settings = make_settings()
+        async with open_store(settings) as store:
+            res = DefaultResources(settings=settings, pool=db_pool, store=store, client=temporal_client)
+            [activity_fn] = costs.activities(res)
+            return await ActivityEnvironment().run(activity_fn, CostQuery(organization_id=organization_id))
+
+    return report
+
+
+def priced(usage: dict[str, int]) -> Decimal:
+    """What PRICES charge for a response's reported usage."""
+    return (Decimal(2) * usage["prompt_tokens"] + Decimal(8) * usage["completion_tokens"]) / 1_000_000
+
+
+@pytest.fixture
+def price_of() -> Callable[[dict[str, int]], Decimal]:
+    return priced
 
 
 def reported_usage(requests: list[RecordedRequest]) -> TokenUsage:

@@ -125,6 +125,16 @@ class Ledger:
         self.pool = pool
         self.settings = settings
 
+    async def committed(self, organization_id: str, conn: asyncpg.Connection | None = None) -> Decimal:
+        """What the budget counts this month: booked costs plus every reservation not yet booked."""
+        value: Decimal = await (conn or self.pool).fetchval(
+            "SELECT coalesce(sum(CASE WHEN status = 'reserved' THEN reserved_usd ELSE cost_usd END), 0)"
+            " FROM llm_costs WHERE organization_id = $1 AND created_at >= $2 AND status <> 'released'",
+            organization_id,
+            budget_month_start(datetime.now(UTC)),
+        )
+        return value
+
     async def reserve(
         self,
         scope: BillingScope,
@@ -141,12 +151,7 @@ class Ledger:
         fee = search_fee(settings, searches)
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('llm_budget:' || $1))", org)
-            committed: Decimal = await conn.fetchval(
-                "SELECT coalesce(sum(CASE WHEN status = 'reserved' THEN reserved_usd ELSE cost_usd END), 0)"
-                " FROM llm_costs WHERE organization_id = $1 AND created_at >= $2 AND status <> 'released'",
-                org,
-                budget_month_start(datetime.now(UTC)),
-            )
+            committed = await self.committed(org, conn)
             model = wanted
             bound = price(settings, model, input_tokens, max_out) + fee
             if budget is not None:
