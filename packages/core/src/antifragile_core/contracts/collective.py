@@ -17,6 +17,7 @@ from .documents import (
     Confidence,
     Label,
     Paragraph,
+    Ref,
     Sentence,
     Sentences,
     Statement,
@@ -54,9 +55,9 @@ class ResearchRequest(Model):
 class Citation(Model):
     """A passage the answer relies on, with the words quoted from it."""
 
-    passage_id: str
-    document_id: str
-    filename: str
+    passage_id: Ref
+    document_id: Ref
+    filename: Ref
     quote: Quote
 
 
@@ -66,7 +67,7 @@ class ResearchAnswer(Model):
     dropped_citations: int = Field(ge=0, description="citations of passages the model was not given")
     web_search_used: bool = False
     confidence: Confidence
-    model: str
+    model: Ref
     usage: TokenUsage
 
 
@@ -111,7 +112,7 @@ class CatchballRefinement(Model):
     drafted_feedback: Statement | None = Field(
         default=None, description="set when the feedback was AI-drafted"
     )
-    model: str
+    model: Ref
     usage: TokenUsage
 
 
@@ -145,7 +146,7 @@ class WisdomSynthesis(Model):
     dissent: Annotated[list[AttributedPoint], Field(max_length=MAX_LIST_ITEMS)]
     recommendation: AttributedPoint
     confidence: Confidence
-    model: str
+    model: Ref
     usage: TokenUsage
 
 

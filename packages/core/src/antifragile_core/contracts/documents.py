@@ -22,6 +22,8 @@ Paragraph = Annotated[str, Field(min_length=1, max_length=2_000)]
 """A summary, an assessment, an answer: a few sentences."""
 Statement = Annotated[str, Field(min_length=1, max_length=4_000)]
 """A refined statement or drafted feedback: at most a long paragraph or two."""
+Ref = Annotated[str, Field(max_length=255)]
+"""An id, a model or file name a result copies from its request: bounded like what the model writes."""
 MAX_LIST_ITEMS = 12
 """Items in any list a model writes (key points, risks, changes, themes …)."""
 Labels = Annotated[list[Label], Field(max_length=MAX_LIST_ITEMS)]
@@ -90,22 +92,22 @@ class DocumentText(Model):
 
 
 class DocumentSummary(Model):
-    document_id: str
+    document_id: Ref
     summary: Paragraph
     key_points: Sentences
-    model: str
+    model: Ref
     chunks: int
     usage: TokenUsage
 
 
 class DocumentAnalysis(Model):
-    document_id: str
+    document_id: Ref
     topics: Labels
     risks: Sentences
     opportunities: Sentences
     sentiment: Literal["positive", "neutral", "negative", "mixed"]
     confidence: Confidence
-    model: str
+    model: Ref
     chunks: int
     usage: TokenUsage
 
