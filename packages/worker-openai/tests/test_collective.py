@@ -21,7 +21,7 @@ from antifragile_core.contracts.collective import Passage, ResearchRequest
 from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostQuery, budget_month_start
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.usage import TokenUsage
-from antifragile_core.errors import BUDGET_EXCEEDED, LLM_INVALID_OUTPUT
+from antifragile_core.errors import BUDGET_EXCEEDED
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store, org_key
@@ -29,6 +29,7 @@ from antifragile_testing.openai_server import RecordedRequest, ServerScope
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker as default_worker
 from antifragile_worker_default.resources import Resources as DefaultResources
+from antifragile_worker_openai.answers import InvalidAnswer
 from antifragile_worker_openai.budget import (
     BillingInterceptor,
     BillingScope,
@@ -42,7 +43,7 @@ from antifragile_worker_openai.main import create_worker as openai_worker
 from antifragile_worker_openai.ratelimit import TokenBucket
 from antifragile_worker_openai.research import citations_from, web_search_allowed
 from antifragile_worker_openai.resources import Resources as OpenAIResources
-from antifragile_worker_openai.wisdom import attributed, synthesis_type
+from antifragile_worker_openai.wisdom import attributed, backed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
 from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
 from antifragile_workflows.management import manage
@@ -433,9 +434,9 @@ def test_invented_citations_and_attributions_are_dropped() -> None:
     )
     kept = attributed(synthesis, {"c1"})
     assert kept["themes"] == [] and kept["consensus"][0].contribution_ids == ["c1"]
-    with pytest.raises(ApplicationError) as invalid:
-        attributed(synthesis, {"c2"})
-    assert invalid.value.type == LLM_INVALID_OUTPUT and not invalid.value.non_retryable
+    backed({"c1"})(synthesis)
+    with pytest.raises(InvalidAnswer, match=r"recommendation\.contribution_ids"):
+        backed({"c2"})(synthesis)
 
 
 async def test_catchball_drafts_the_answer_of_a_participant_who_times_out(

@@ -18,7 +18,7 @@ every attempt and its reason is in the workflow history.
 import dataclasses
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -142,10 +142,12 @@ class LLM:
         output_type: type[T],
         model: str,
         web_search: bool = False,
+        check: Callable[[T], None] | None = None,
     ) -> tuple[T, TokenUsage]:
         """The model's answer as `output_type`, and the usage of every request it took. `web_search`
-        adds OpenAI's hosted web search (Responses API; OpenAI's own endpoint only). `name` says what
-        the call is for in errors."""
+        adds OpenAI's hosted web search (Responses API; OpenAI's own endpoint only). `check` raises
+        InvalidAnswer for an answer that fits the schema but not the request; it is asked again like a
+        schema mismatch. `name` says what the call is for in errors."""
         client = self.require_configured()
         schema = strict_schema(output_type)
         settings = self.settings
@@ -184,7 +186,10 @@ class LLM:
                     "read in smaller parts that leave the answer more room.",
                 )
             try:
-                return parse_answer(completion.text, output_type), spent
+                answer = parse_answer(completion.text, output_type)
+                if check is not None:
+                    check(answer)
+                return answer, spent
             except InvalidAnswer as invalid:
                 if asked == 2:
                     raise bad_input(

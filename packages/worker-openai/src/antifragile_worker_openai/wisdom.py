@@ -2,8 +2,8 @@
 and a recommendation, every point attributed to the contributions behind it.
 
 Attributions may only name the request's contribution ids (see attribution.py): unknown ids are
-removed, a point left with none is dropped, and a recommendation left with none is a retryable
-invalid answer, since a recommendation nobody backs is not the group's wisdom.
+removed, a point left with none is dropped, and a recommendation left with none is an invalid answer
+(asked again once, like a schema mismatch), since a recommendation nobody backs is not the group's wisdom.
 """
 
 from collections.abc import Callable
@@ -19,10 +19,9 @@ from antifragile_core.contracts.collective import (
     WisdomSynthesis,
 )
 from antifragile_core.contracts.documents import MAX_LIST_ITEMS, Confidence, Label, Paragraph, Sentence
-from antifragile_core.errors import LLM_INVALID_OUTPUT
 from pydantic import Field, create_model
-from temporalio.exceptions import ApplicationError
 
+from .answers import InvalidAnswer
 from .attribution import id_choice, known
 from .budget import model_used
 from .resources import Resources
@@ -66,6 +65,16 @@ def prompt_for(request: WisdomRequest) -> str:
     return f"Question: {request.question}\n\nContributions:\n\n{listing}"
 
 
+def backed(ids: set[str]) -> Callable[[Any], None]:
+    """A check that the draft's recommendation names at least one contribution of the round."""
+
+    def check(draft: Any) -> None:
+        if not known(draft.recommendation.contribution_ids, ids):
+            raise InvalidAnswer("field 'recommendation.contribution_ids': names no contribution of the round")
+
+    return check
+
+
 def attributed(draft: Any, ids: set[str]) -> dict[str, Any]:
     """The draft's points with only known ids; points left without any are dropped."""
     themes = [
@@ -82,10 +91,6 @@ def attributed(draft: Any, ids: set[str]) -> dict[str, Any]:
         for points in (draft.consensus, draft.dissent)
     )
     backing = known(draft.recommendation.contribution_ids, ids)
-    if not backing:
-        raise ApplicationError(
-            "the recommendation was attributed to no known contribution", type=LLM_INVALID_OUTPUT
-        )
     recommendation = AttributedPoint(point=draft.recommendation.point, contribution_ids=backing)
     return {"themes": themes, "consensus": consensus, "dissent": dissent, "recommendation": recommendation}
 
@@ -101,6 +106,7 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
             prompt=prompt_for(request),
             output_type=synthesis_type(ids),
             model=model,
+            check=backed(set(ids)),
         )
         return WisdomSynthesis(
             **attributed(draft, set(ids)),
