@@ -265,6 +265,16 @@ class Meter:
             lambda: self.ledger.settle(reservation, usage, estimated=estimated, searches=completion.searches)
         )
         record_llm_usage(reservation.model, usage, float(cost))
+        if cost > reservation.reserved_usd:
+            # Only an endpoint that ignores max_tokens bills more: booked as billed, flagged for the operator.
+            log.warning(
+                "LLM call billed beyond its reservation",
+                extra={
+                    "model": reservation.model,
+                    "reserved_usd": float(reservation.reserved_usd),
+                    "cost_usd": float(cost),
+                },
+            )
         scope.last_model = reservation.model
         return dataclasses.replace(completion, usage=usage)
 

@@ -153,7 +153,8 @@ class LLM:
         settings = self.settings
         # The most a valid answer can need, within what the context leaves after the request.
         room = settings.openai_context_tokens - approx_tokens(instructions + prompt)
-        ceiling = max(1, min(answer_ceiling(schema), room))
+        longest = answer_ceiling(schema)
+        ceiling = max(1, min(longest, room))
         request = Request(
             model,
             instructions,
@@ -191,6 +192,15 @@ class LLM:
                     check(answer)
                 return answer, spent
             except InvalidAnswer as invalid:
+                if len(completion.text) > longest:
+                    # Longer than any valid answer: the endpoint ignored max_tokens, and would again.
+                    raise bad_input(
+                        LLM_INVALID_OUTPUT,
+                        f"The {name} answer did not fit {output_type.__name__}: {invalid}. At "
+                        f"{len(completion.text):,} characters it is longer than any valid answer "
+                        f"({longest:,}), so the endpoint ignored max_tokens={request.max_tokens}: check the "
+                        "endpoint and model (OPENAI_BASE_URL, OPENAI_MODEL).",
+                    ) from None
                 if asked == 2:
                     raise bad_input(
                         LLM_INVALID_OUTPUT,
