@@ -14,7 +14,7 @@ it may run) under a per-organisation advisory lock. After the request the row is
   none, at a local estimate marked `estimated`;
 - no answer but maybe billed (timeout, a 5xx other than 503, a dropped connection, cancellation): at the
   reserved amount, status `unknown`;
-- turned away unbilled (429, 503, refused connection, a 4xx rejection): released.
+- turned away unbilled (408, 409, 429, 503, a refused connection, a 4xx rejection): released.
 Settling is idempotent per call id and retried until it lands; a row left `reserved` by a lost worker
 keeps counting at its reserved amount. Near the budget (LLM_BUDGET_SWITCH_FRACTION) calls switch to
 OPENAI_MODEL_ECONOMY; a call whose bound no longer fits is refused with non-retryable BudgetExceeded.
@@ -238,10 +238,14 @@ class Meter:
             max_output_tokens=request.max_tokens,
             searches=WEB_SEARCHES_PER_CALL if request.web_search else 0,
         )
-        try:
-            if self.bucket is not None:
+        if self.bucket is not None:
+            try:
                 # The bucket meters what the endpoint's own rate limiter counts: about 4 bytes a token.
                 await self.bucket.acquire(bound // 4 + request.max_tokens)
+            except BaseException:
+                await until_recorded(lambda: self.ledger.release(reservation))
+                raise
+        try:
             completion = await call(reservation.model)
         except EndpointFault as fault:
             if fault.maybe_billed:

@@ -17,6 +17,7 @@ every attempt and its reason is in the workflow history.
 
 import dataclasses
 import email.utils
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ class Request:
 
     @property
     def sent(self) -> list[str]:
-        return [self.instructions, self.prompt, str(self.schema)]
+        return [self.instructions, self.prompt, json.dumps(self.schema)]
 
 
 @dataclass(frozen=True)
