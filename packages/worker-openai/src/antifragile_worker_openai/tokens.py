@@ -1,5 +1,7 @@
-"""Token counts the worker makes itself, without a tokenizer: no OpenAI-family tokenizer ships offline
-in a wheel (tiktoken downloads its BPE files at first use), and a local model's is unknown here.
+"""Token counts the worker makes itself, without a tokenizer. tiktoken downloads its BPE files at first
+use; bpe-openai 0.1.4 ships o200k/cl100k in its wheel (75 MB installed, checked 2026-11) but only for
+OpenAI's own families, and OpenAI always reports usage. Answers without usage come from compatible
+servers (vLLM, Ollama, proxies) running other families, whose tokenizer is unknown here.
 
 Two figures, each on the safe side of its use: `approx_tokens` (3 characters a token; English averages
 ~4) sizes parts and prices an answer whose usage the endpoint did not report, and is marked as an
