@@ -53,6 +53,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, Work
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+UsageOf = Callable[[list[RecordedRequest]], TokenUsage]
 MODEL, ECONOMY = "local-schema-model", "local-economy"
 PRICES = {
     MODEL: {"input_per_million": 2.0, "output_per_million": 8.0},
@@ -145,15 +146,6 @@ def enum_of(request: RecordedRequest, field: str) -> list[str]:
     return found[0]
 
 
-def usage_of(requests: list[RecordedRequest]) -> TokenUsage:
-    answered = [r.response["usage"] for r in requests if r.response]
-    return TokenUsage(
-        requests=len(answered),
-        input_tokens=sum(u["prompt_tokens"] for u in answered),
-        output_tokens=sum(u["completion_tokens"] for u in answered),
-    )
-
-
 async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
     for _ in range(100):
         turn = await handle.query(CatchballWorkflow.whose_turn)
@@ -164,7 +156,11 @@ async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
 
 
 async def test_research_cites_only_the_asking_organisations_passages_and_records_its_cost(
-    llm_fleet: DefaultResources, openai_server: ServerScope, db_pool: asyncpg.Pool, org_id: str
+    llm_fleet: DefaultResources,
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+    usage_of: UsageOf,
 ) -> None:
     client, settings = llm_fleet.client, llm_fleet.settings
     mine = await add_document(llm_fleet, org_id, "plan.md", PLAN)
@@ -201,7 +197,11 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
 
 
 async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
-    llm_fleet: DefaultResources, openai_server: ServerScope, db_pool: asyncpg.Pool, org_id: str
+    llm_fleet: DefaultResources,
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+    usage_of: UsageOf,
 ) -> None:
     key = org_key(org_id, "uploads", uuid.uuid4().hex)
     await llm_fleet.store.put(key, PLAN.encode())
@@ -234,7 +234,10 @@ async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
 
 
 async def test_wisdom_round_reaches_quorum_and_attributes_every_point(
-    llm_fleet: DefaultResources, openai_server: ServerScope, org_id: str
+    llm_fleet: DefaultResources,
+    openai_server: ServerScope,
+    org_id: str,
+    usage_of: UsageOf,
 ) -> None:
     round_ = WisdomRound(
         organization_id=org_id, question="Where should we grow?", quorum=3, deadline_seconds=3600
