@@ -59,6 +59,8 @@ WEB_SEARCHES_PER_CALL = 3
 _NOT_PROCESSED_STATUS = frozenset({408, 409, 429, 503})
 """Answers that say the request was turned away before any work: retryable, and not billed. Any other
 5xx came after the request was taken, so it may have been billed."""
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport failures before the request left: nothing can have been billed."""
 _REJECTED_HINTS = {
     401: "check OPENAI_API_KEY",
     403: "check OPENAI_API_KEY and the model's access",
@@ -232,26 +234,25 @@ async def _request(client: openai.AsyncOpenAI, request: Request, settings: Setti
         if exc.status_code == 429:
             record_llm_rate_limited(request.model)
         raise _status_fault(exc) from None
-    except openai.APITimeoutError:
+    except openai.APITimeoutError as exc:
         raise EndpointFault(
             ApplicationError(
                 "LLM endpoint did not answer within "
-                f"OPENAI_TIMEOUT_SECONDS={settings.openai_timeout_seconds:g}; the call may have been "
-                "billed and is charged at its reserved amount. If this persists, raise the timeout or "
-                "check the endpoint's load.",
+                f"OPENAI_TIMEOUT_SECONDS={settings.openai_timeout_seconds:g} (a call that was sent is "
+                "charged at its reservation: it may have been billed). If this persists, raise the "
+                "timeout or check the endpoint's load.",
                 type=LLM_UNAVAILABLE,
             ),
-            maybe_billed=True,
+            maybe_billed=not isinstance(exc.__cause__, _NEVER_SENT),
         ) from None
     except openai.APIConnectionError as exc:
-        never_sent = isinstance(exc.__cause__, httpx.ConnectError)
         raise EndpointFault(
             ApplicationError(
                 f"LLM endpoint unreachable ({type(exc.__cause__ or exc).__name__}); check OPENAI_BASE_URL "
                 "and the endpoint's health.",
                 type=LLM_UNAVAILABLE,
             ),
-            maybe_billed=not never_sent,
+            maybe_billed=not isinstance(exc.__cause__, _NEVER_SENT),
         ) from None
 
 
