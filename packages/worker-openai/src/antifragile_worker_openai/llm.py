@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 import openai
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import (
@@ -59,8 +58,9 @@ WEB_SEARCHES_PER_CALL = 3
 _NOT_PROCESSED_STATUS = frozenset({408, 409, 429, 503})
 """Answers that say the request was turned away before any work: retryable, and not billed. Any other
 5xx came after the request was taken, so it may have been billed."""
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-"""Transport failures before the request left: nothing can have been billed."""
+_NEVER_SENT = frozenset({"ConnectError", "ConnectTimeout", "PoolTimeout"})
+"""Transport failures before the request left, by name: the openai client's transport library varies
+by version (httpx, httpx2), its exception names do not. Nothing can have been billed."""
 _REJECTED_HINTS = {
     401: "check OPENAI_API_KEY",
     403: "check OPENAI_API_KEY and the model's access",
@@ -243,7 +243,7 @@ async def _request(client: openai.AsyncOpenAI, request: Request, settings: Setti
                 "timeout or check the endpoint's load.",
                 type=LLM_UNAVAILABLE,
             ),
-            maybe_billed=not isinstance(exc.__cause__, _NEVER_SENT),
+            maybe_billed=not _never_sent(exc),
         ) from None
     except openai.APIConnectionError as exc:
         raise EndpointFault(
@@ -252,7 +252,7 @@ async def _request(client: openai.AsyncOpenAI, request: Request, settings: Setti
                 "and the endpoint's health.",
                 type=LLM_UNAVAILABLE,
             ),
-            maybe_billed=not isinstance(exc.__cause__, _NEVER_SENT),
+            maybe_billed=not _never_sent(exc),
         ) from None
 
 
@@ -326,6 +326,10 @@ async def _responses(client: openai.AsyncOpenAI, request: Request) -> Completion
         else None,
         searches=sum(1 for item in response.output if item.type == "web_search_call"),
     )
+
+
+def _never_sent(exc: openai.APIConnectionError) -> bool:
+    return any(cls.__name__ in _NEVER_SENT for cls in type(exc.__cause__).__mro__)
 
 
 def _status_fault(exc: openai.APIStatusError) -> EndpointFault:
