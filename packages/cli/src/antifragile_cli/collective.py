@@ -239,12 +239,20 @@ async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_costs(report: CostReport) -> str:
     lines = [f"LLM costs of {report.organization_id} since {report.since:%Y-%m-%d %H:%M} UTC"]
-    lines.append(f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}")
+    lines.append(
+        f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}"
+        f" {'unknown':>8} {'estim.':>7}"
+    )
     for line in report.lines:
         lines.append(
             f"  {line.activity:<28} {line.model:<20} {line.calls:>6} {line.input_tokens:>10} "
-            f"{line.output_tokens:>10} {line.cost_usd:>12.6f}"
+            f"{line.output_tokens:>10} {line.cost_usd:>12.6f} {line.unknown_calls:>8} "
+            f"{line.estimated_calls:>7}"
         )
+    lines.append(
+        "  unknown: no answer came back (timeout, 5xx), booked at the reserved amount; "
+        "estim.: no usage reported, tokens counted locally"
+    )
     budget = f"${report.budget_usd:.2f}" if report.budget_usd is not None else "no budget set"
     lines.append(
         f"spent ${report.spent_usd:.6f}, reserved by calls in flight ${report.reserved_usd:.6f}, {budget}"

@@ -87,7 +87,6 @@ class Settings(BaseSettings):
     openai_model_catchball: str | None = None
     openai_model_wisdom: str | None = None
     openai_context_tokens: int = Field(default=12_000, gt=500)
-    openai_trace_export: bool = False
     # Per-request timeout; retries belong to Temporal (see antifragile_worker_openai.llm), not the client.
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
 
@@ -107,6 +106,7 @@ class Settings(BaseSettings):
     openai_queue_activities_per_second: float | None = Field(default=None, gt=0)  # queue-wide, Temporal
     openai_tokens_per_minute: int | None = Field(default=None, gt=0)  # per worker
     openai_web_search: bool = False  # hosted web search for research; OpenAI's own endpoint only
+    llm_web_search_price_usd: float = Field(default=0.025, ge=0)  # per hosted search; reserved and booked
     research_max_passages: int = Field(default=8, ge=1, le=50)
 
     # Operations: competitor scans, notifications, health checks
