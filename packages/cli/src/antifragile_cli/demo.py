@@ -29,12 +29,6 @@ SMOKE_TRAINING = Hyperparameters(
 """A tiny random model learns visibly only from many passes at a high rate: about 20 s on two CPU cores."""
 
 
-def llm_skipped_reason(settings: Settings) -> str | None:
-    if settings.llm_configured:
-        return None
-    return "no OPENAI_API_KEY or OPENAI_BASE_URL is set, so summary and analysis were not run"
-
-
 async def stage_uploads(settings: Settings, org: str, files: list[Path]) -> list[DocumentUpload]:
     """Put each file in the object store's upload area; the workflow receives only the keys."""
     uploads = []
@@ -53,7 +47,7 @@ async def process_documents(
     batch = DocumentBatch(
         organization_id=org,
         uploads=await stage_uploads(settings, org, files),
-        llm_skipped_reason=llm_skipped_reason(settings),
+        llm_skipped_reason=settings.llm_skipped_reason,
     )
     workflow_id = f"documents-{org}-{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(

@@ -1,0 +1,195 @@
+"""Catchball and wisdom sessions started through the API: each participant gets their own signed link,
+and their answers reach the workflow as updates, so they learn at once whether an answer was taken."""
+
+from typing import Literal
+
+from antifragile_core.contracts.base import Model
+from antifragile_core.contracts.collective import Contribution, Name, ShortText
+from antifragile_workflows.catchball import (
+    CatchballAnswer,
+    CatchballSession,
+    CatchballState,
+    CatchballWorkflow,
+    Participant,
+)
+from antifragile_workflows.wisdom import (
+    ContributionIn,
+    WisdomOutcome,
+    WisdomRound,
+    WisdomState,
+    WisdomWorkflow,
+)
+from pydantic import Field
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
+
+from . import links
+from .context import ApiContext
+from .ids import new_id, workflow_id
+from .links import ParticipantGrant, SessionKind
+
+
+class CatchballStart(Model):
+    statement: ShortText
+    participants: list[Participant] = Field(min_length=1, max_length=50, description="in turn order")
+    max_rounds: int = Field(default=3, ge=1, le=10)
+    answer_minutes: float = Field(default=24 * 60, gt=0, description="each turn's deadline")
+
+
+class WisdomStart(Model):
+    question: ShortText
+    participants: list[Name] = Field(min_length=1, max_length=500)
+    quorum: int = Field(ge=1, le=500)
+    deadline_minutes: float = Field(default=24 * 60, gt=0)
+
+
+class ParticipantLink(Model):
+    participant: str
+    url: str
+
+
+class SessionStarted(Model):
+    session_id: str
+    links: list[ParticipantLink]
+
+
+class WisdomView(Model):
+    question: str
+    state: WisdomState
+    outcome: WisdomOutcome | None = None
+
+
+class AnswerIn(Model):
+    """A participant's answer to their turn: feedback, agreement, or both."""
+
+    feedback: str | None = Field(default=None, min_length=1, max_length=20_000)
+    agree: bool = False
+
+
+class AnswerAccepted(Model):
+    participant: str
+    update_id: str
+
+
+class ContributionText(Model):
+    text: ShortText
+
+
+class ParticipantView(Model):
+    """What a participant's link shows: who they are and the session as it stands."""
+
+    kind: SessionKind
+    session_id: str
+    participant: str
+    status: Literal["open", "ended"]
+    catchball: CatchballState | None = None
+    wisdom: WisdomView | None = None
+
+
+def _links(
+    ctx: ApiContext, kind: SessionKind, org: str, session_id: str, names: list[str]
+) -> list[ParticipantLink]:
+    secret, hours = ctx.signing_secret, ctx.settings.api_link_hours
+    return [
+        ParticipantLink(
+            participant=name,
+            url=f"{ctx.public_url}/p/{links.grant_for(secret, kind, session_id, org, name, hours)}",
+        )
+        for name in names
+    ]
+
+
+async def start_catchball(ctx: ApiContext, organization_id: str, start: CatchballStart) -> SessionStarted:
+    session_id = new_id()
+    session = CatchballSession(
+        organization_id=organization_id,
+        statement=start.statement,
+        participants=start.participants,
+        max_rounds=start.max_rounds,
+        answer_timeout_seconds=start.answer_minutes * 60,
+    )
+    names = [p.name for p in session.participants]
+    issued = _links(ctx, "catchball", organization_id, session_id, names)  # refuses before starting
+    await ctx.client.start_workflow(
+        CatchballWorkflow.run,
+        session,
+        id=workflow_id("catchball", organization_id, session_id),
+        task_queue=ctx.queue,
+    )
+    return SessionStarted(session_id=session_id, links=issued)
+
+
+async def catchball_state(ctx: ApiContext, organization_id: str, session_id: str) -> CatchballState:
+    handle = ctx.client.get_workflow_handle_for(
+        CatchballWorkflow.run, workflow_id("catchball", organization_id, session_id)
+    )
+    return await handle.query(CatchballWorkflow.state)
+
+
+async def start_wisdom(ctx: ApiContext, organization_id: str, start: WisdomStart) -> SessionStarted:
+    session_id = new_id()
+    round_ = WisdomRound(
+        organization_id=organization_id,
+        question=start.question,
+        quorum=start.quorum,
+        deadline_seconds=start.deadline_minutes * 60,
+    )
+    issued = _links(ctx, "wisdom", organization_id, session_id, list(dict.fromkeys(start.participants)))
+    await ctx.client.start_workflow(
+        WisdomWorkflow.run,
+        round_,
+        id=workflow_id("wisdom", organization_id, session_id),
+        task_queue=ctx.queue,
+        memo={"question": start.question},  # the state query does not carry it; pages show it
+    )
+    return SessionStarted(session_id=session_id, links=issued)
+
+
+async def wisdom_view(ctx: ApiContext, organization_id: str, session_id: str) -> WisdomView:
+    handle = ctx.client.get_workflow_handle_for(
+        WisdomWorkflow.run, workflow_id("wisdom", organization_id, session_id)
+    )
+    described = await handle.describe()
+    view = WisdomView(
+        question=await described.memo_value("question", ""), state=await handle.query(WisdomWorkflow.state)
+    )
+    if view.state.status == "done":
+        view.outcome = await handle.result()
+    return view
+
+
+async def participant_view(ctx: ApiContext, grant: ParticipantGrant) -> ParticipantView:
+    view = ParticipantView(
+        kind=grant.kind, session_id=grant.session_id, participant=grant.participant, status="open"
+    )
+    wf_id = workflow_id(grant.kind, grant.organization_id, grant.session_id)
+    described = await ctx.client.get_workflow_handle(wf_id).describe()
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        view.status = "ended"
+    if grant.kind == "catchball":
+        view.catchball = await catchball_state(ctx, grant.organization_id, grant.session_id)
+    else:
+        view.wisdom = await wisdom_view(ctx, grant.organization_id, grant.session_id)
+    return view
+
+
+async def answer_turn(ctx: ApiContext, grant: ParticipantGrant, answer: AnswerIn) -> AnswerAccepted:
+    """The link's participant answers; the workflow refuses it unless it is their turn. Returns once the
+    workflow has accepted it: the refinement that follows (an LLM call) shows up in the session's state."""
+    handle = ctx.client.get_workflow_handle_for(
+        CatchballWorkflow.run, workflow_id("catchball", grant.organization_id, grant.session_id)
+    )
+    update = await handle.start_update(
+        CatchballWorkflow.answer,
+        CatchballAnswer(participant=grant.participant, feedback=answer.feedback, agree=answer.agree),
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+    )
+    return AnswerAccepted(participant=grant.participant, update_id=update.id)
+
+
+async def contribute(ctx: ApiContext, grant: ParticipantGrant, text: ContributionText) -> Contribution:
+    handle = ctx.client.get_workflow_handle_for(
+        WisdomWorkflow.run, workflow_id("wisdom", grant.organization_id, grant.session_id)
+    )
+    return await handle.execute_update(
+        WisdomWorkflow.contribute, ContributionIn(author=grant.participant, text=text.text)
+    )
