@@ -4,10 +4,10 @@ uvicorn on a loopback port, reached over HTTP."""
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest_asyncio
@@ -25,6 +25,7 @@ from antifragile_worker_openai.main import create_worker as openai_worker
 from antifragile_worker_openai.resources import Resources as OpenAIResources
 from temporalio.client import Client
 
+T = TypeVar("T")
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 
 
@@ -88,6 +89,9 @@ async def api(
         "llm_prices": {"local-schema-model": {"input_per_million": 1.0, "output_per_million": 2.0}},
         "api_signing_secret": SIGNING_SECRET,
         "api_port": free_port(),
+        "max_document_bytes": 64 * 1024,  # small, so the limit is cheap to cross
+        "readiness_min_documents": 1,  # a test corpus of a few lines may be submitted for training
+        "readiness_min_tokens": 10,
     }
     settings = make_settings(**values)
     async with (
@@ -96,3 +100,12 @@ async def api(
         serve(settings) as url,
     ):
         yield Api(url=url, settings=settings, client=temporal_client)
+
+
+async def wait_for(probe: Callable[[], Awaitable[T | None]], what: str, seconds: float = 60) -> T:
+    """Poll `probe` until it returns something, for at most `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (found := await probe()) is None:
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
+    return found
