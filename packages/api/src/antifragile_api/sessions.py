@@ -1,6 +1,8 @@
 """Catchball and wisdom sessions started through the API: each participant gets their own signed link,
 and their answers reach the workflow as updates, so they learn at once whether an answer was taken."""
 
+import asyncio
+import contextlib
 from typing import Literal
 
 from antifragile_core.contracts.base import Model
@@ -26,6 +28,8 @@ from . import links
 from .context import ApiContext
 from .ids import new_id, workflow_id
 from .links import ParticipantGrant, SessionKind
+
+REJECTION_WAIT_SECONDS = 0.3
 
 
 class CatchballStart(Model):
@@ -183,6 +187,11 @@ async def answer_turn(ctx: ApiContext, grant: ParticipantGrant, answer: AnswerIn
         CatchballAnswer(participant=grant.participant, feedback=answer.feedback, agree=answer.agree),
         wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
+    # A rejected update comes back already completed, its failure known: result() raises it at once. An
+    # accepted one is still waiting for the refinement; stop waiting after a moment.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(REJECTION_WAIT_SECONDS):
+            await update.result()
     return AnswerAccepted(participant=grant.participant, update_id=update.id)
 
 
