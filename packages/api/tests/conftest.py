@@ -109,3 +109,15 @@ async def wait_for(probe: Callable[[], Awaitable[T | None]], what: str, seconds:
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.2)
     return found
+
+
+async def process(client: httpx.AsyncClient, files: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """Upload `files` and run them as one batch; the finished batch's view."""
+    staged = (await client.post("/v1/uploads", files=[("files", f) for f in files])).json()
+    batch = (await client.post("/v1/batches", json={"upload_ids": [s["upload_id"] for s in staged]})).json()
+
+    async def finished() -> dict[str, Any] | None:
+        view = (await client.get(f"/v1/batches/{batch['batch_id']}")).json()
+        return view if view["status"] != "running" else None
+
+    return await wait_for(finished, "the batch")

@@ -12,7 +12,7 @@ import httpx
 from antifragile_api.app import create_app
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from .conftest import Api, wait_for
+from .conftest import Api, process
 
 PLAN = b"Cold-chain expansion\n\nNorthwind opens three refrigerated depots in the Baltic states by 2027."
 
@@ -99,14 +99,7 @@ def _id_for(ids: dict[str, str], path: str, name: str) -> str:
 
 async def _resources_of(a: httpx.AsyncClient) -> dict[str, str]:
     """One of each kind of resource in organisation A, with its id."""
-    [staged] = (await a.post("/v1/uploads", files=[("files", ("plan.md", PLAN))])).json()
-    batch = (await a.post("/v1/batches", json={"upload_ids": [staged["upload_id"]]})).json()
-
-    async def batch_done() -> dict[str, Any] | None:
-        view = (await a.get(f"/v1/batches/{batch['batch_id']}")).json()
-        return view if view["status"] != "running" else None
-
-    view = await wait_for(batch_done, "the batch")
+    view = await process(a, [("plan.md", PLAN)])
     [outcome] = view["result"]["outcomes"]
     assert outcome["status"] == "done", outcome
     participants = [{"name": "Ana", "level": "ceo"}]
@@ -117,10 +110,15 @@ async def _resources_of(a: httpx.AsyncClient) -> dict[str, str]:
     job = await a.post("/v1/training/jobs", json={"request_id": "first-job"})
     assert job.status_code == 202, job.text
     return {
-        "upload_id": staged["upload_id"],
-        "batch_id": batch["batch_id"],
+        "upload_id": await _staged_upload(a),
+        "batch_id": view["batch_id"],
         "document_id": outcome["document"]["document_id"],
         "catchball_id": catchball.json()["session_id"],
         "wisdom_id": wisdom.json()["session_id"],
         "job_id": job.json()["job_id"],
     }
+
+
+async def _staged_upload(a: httpx.AsyncClient) -> str:
+    [staged] = (await a.post("/v1/uploads", files=[("files", ("more.md", PLAN))])).json()
+    return staged["upload_id"]
