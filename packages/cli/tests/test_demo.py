@@ -2,6 +2,7 @@
 processes, runs the demo organisation's documents, prints the results and stops everything."""
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,8 @@ def test_demo_processes_the_demo_documents_and_stops_the_stack(
 ) -> None:
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "S3_BUCKET", "TASK_QUEUE_PREFIX"):
         monkeypatch.delenv(var, raising=False)
-    args = ["demo", "--state-dir", str(tmp_path), "--port", str(free_port()), "--ui-port", str(free_port())]
+    ports = ["--port", str(free_port()), "--ui-port", str(free_port()), "--api-port", str(free_port())]
+    args = ["demo", "--state-dir", str(tmp_path), *ports]
 
     with pytest.raises(SystemExit) as exited:
         main([*args, "--no-train"])
@@ -38,6 +40,8 @@ def test_demo_processes_the_demo_documents_and_stops_the_stack(
         assert f"- {name}: done" in out
     assert "LLM steps skipped: no OPENAI_API_KEY or OPENAI_BASE_URL is set" in out
     assert "Training readiness: ready (4 documents" in out
+    assert "Portal: http://127.0.0.1:" in out
+    assert re.search(r"  Ana: http://127\.0\.0\.1:\d+/p/\S+\.\S+", out), out
     assert (tmp_path / "objects" / "orgs" / "demo-org").is_dir()
     assert stack_processes(tmp_path) == [], "the stack left processes running"
 

@@ -18,6 +18,7 @@ from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, 
 from antifragile_workflows.management import manage
 from temporalio.client import Client
 
+from .demo_session import start_demo_catchball
 from .stack import LocalStack, add_stack_arguments
 from .training import watch
 
@@ -128,7 +129,8 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     files = list_documents(Path(args.docs))
     started = time.monotonic()
     print("Starting the local stack (Temporal dev server, PostgreSQL, workers) ...")
-    async with LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port) as stack:
+    stack = LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port, api_port=args.api_port)
+    async with stack:
         assert stack.client is not None
         print(f"Up in {time.monotonic() - started:.1f}s. Processing {len(files)} documents for {args.org}:")
         workflow_id, result = await process_documents(stack.client, stack.settings, args.org, files)
@@ -138,6 +140,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             status = await train_smoke_model(stack.client, stack.settings, args.org, f"demo-{workflow_id}")
         elif args.train:
             print("\nTraining skipped: the corpus is not ready.")
+        await start_demo_catchball(stack, args.org)
         workflows = f"{stack.ui_url}/namespaces/{stack.settings.temporal_namespace}/workflows"
         print(f"\nTemporal UI: {workflows}/{workflow_id} (while `antifragile dev` runs on {args.state_dir})")
     print(f"Done in {time.monotonic() - started:.1f}s.")
