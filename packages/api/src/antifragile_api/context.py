@@ -1,8 +1,10 @@
 """What every request needs, opened once per process: settings, the database pool, a Temporal client and
 the object store; and the request dependencies that resolve the caller from their credential."""
 
-from dataclasses import dataclass
-from typing import Annotated
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 import asyncpg
 from antifragile_core.queues import DEFAULT_QUEUE
@@ -11,7 +13,9 @@ from antifragile_core.storage import ObjectStore
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from . import links
 from .keys import Caller, authenticate
+from .links import SessionKind
 from .problems import Problem
 
 KEY_COOKIE = "antifragile_key"
@@ -23,6 +27,7 @@ class ApiContext:
     pool: asyncpg.Pool
     client: Client
     store: ObjectStore
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def queue(self) -> str:
@@ -39,6 +44,18 @@ class ApiContext:
     def public_url(self) -> str:
         url = self.settings.api_public_url or f"http://{self.settings.api_host}:{self.settings.api_port}"
         return url.rstrip("/")
+
+    def participant_url(self, kind: SessionKind, organization_id: str, session_id: str, name: str) -> str:
+        """A fresh signed link for one participant of one session."""
+        hours = self.settings.api_link_hours
+        token = links.grant_for(self.signing_secret, kind, session_id, organization_id, name, hours)
+        return f"{self.public_url}/p/{token}"
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the response, keeping a reference until it ends (asyncio holds tasks weakly)."""
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
 
 def get_context(request: Request) -> ApiContext:

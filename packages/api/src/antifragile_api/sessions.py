@@ -3,16 +3,19 @@ and their answers reach the workflow as updates, so they learn at once whether a
 
 import asyncio
 import contextlib
+import logging
 from typing import Literal
 
 from antifragile_core.contracts.base import Model
 from antifragile_core.contracts.collective import Contribution, Name, ShortText
+from antifragile_core.contracts.operations import NotificationTarget
 from antifragile_workflows.catchball import (
     CatchballAnswer,
     CatchballSession,
     CatchballState,
     CatchballWorkflow,
     Participant,
+    TurnRecord,
 )
 from antifragile_workflows.wisdom import (
     ContributionIn,
@@ -21,29 +24,51 @@ from antifragile_workflows.wisdom import (
     WisdomState,
     WisdomWorkflow,
 )
-from pydantic import Field
+from pydantic import Field, model_validator
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateStage
 
-from . import links
+from . import notices
 from .context import ApiContext
 from .ids import new_id, workflow_id
 from .links import ParticipantGrant, SessionKind
 
 REJECTION_WAIT_SECONDS = 0.3
+log = logging.getLogger(__name__)
 
 
-class CatchballStart(Model):
+class Notify(Model):
+    notify: dict[str, NotificationTarget] = Field(
+        default_factory=dict, description="participant name -> where to send their link when their turn opens"
+    )
+
+    def _check_names(self, names: list[str]) -> None:
+        unknown = set(self.notify) - set(names)
+        if unknown:
+            raise ValueError(f"notify names non-participants: {', '.join(sorted(unknown))}")
+
+
+class CatchballStart(Notify):
     statement: ShortText
     participants: list[Participant] = Field(min_length=1, max_length=50, description="in turn order")
     max_rounds: int = Field(default=3, ge=1, le=10)
     answer_minutes: float = Field(default=24 * 60, gt=0, description="each turn's deadline")
 
+    @model_validator(mode="after")
+    def _notify_participants(self) -> "CatchballStart":
+        self._check_names([p.name for p in self.participants])
+        return self
 
-class WisdomStart(Model):
+
+class WisdomStart(Notify):
     question: ShortText
     participants: list[Name] = Field(min_length=1, max_length=500)
     quorum: int = Field(ge=1, le=500)
     deadline_minutes: float = Field(default=24 * 60, gt=0)
+
+    @model_validator(mode="after")
+    def _notify_participants(self) -> "WisdomStart":
+        self._check_names(self.participants)
+        return self
 
 
 class ParticipantLink(Model):
@@ -92,14 +117,7 @@ class ParticipantView(Model):
 def _links(
     ctx: ApiContext, kind: SessionKind, org: str, session_id: str, names: list[str]
 ) -> list[ParticipantLink]:
-    secret, hours = ctx.signing_secret, ctx.settings.api_link_hours
-    return [
-        ParticipantLink(
-            participant=name,
-            url=f"{ctx.public_url}/p/{links.grant_for(secret, kind, session_id, org, name, hours)}",
-        )
-        for name in names
-    ]
+    return [ParticipantLink(participant=n, url=ctx.participant_url(kind, org, session_id, n)) for n in names]
 
 
 async def start_catchball(ctx: ApiContext, organization_id: str, start: CatchballStart) -> SessionStarted:
@@ -113,13 +131,18 @@ async def start_catchball(ctx: ApiContext, organization_id: str, start: Catchbal
     )
     names = [p.name for p in session.participants]
     issued = _links(ctx, "catchball", organization_id, session_id, names)  # refuses before starting
-    await ctx.client.start_workflow(
-        CatchballWorkflow.run,
-        session,
-        id=workflow_id("catchball", organization_id, session_id),
-        task_queue=ctx.queue,
+    wf_id = workflow_id("catchball", organization_id, session_id)
+    await notices.remember_targets(ctx, organization_id, wf_id, start.notify)
+    await ctx.client.start_workflow(CatchballWorkflow.run, session, id=wf_id, task_queue=ctx.queue)
+    first = names[0]
+    await notices.notify_turn(
+        ctx, "catchball", organization_id, session_id, wf_id, first, "r1t0", _turn_message(session.statement)
     )
     return SessionStarted(session_id=session_id, links=issued)
+
+
+def _turn_message(statement: str) -> str:
+    return f"It is your turn in a catchball on this statement:\n\n{statement}\n\nGive feedback or agree."
 
 
 async def catchball_state(ctx: ApiContext, organization_id: str, session_id: str) -> CatchballState:
@@ -137,14 +160,20 @@ async def start_wisdom(ctx: ApiContext, organization_id: str, start: WisdomStart
         quorum=start.quorum,
         deadline_seconds=start.deadline_minutes * 60,
     )
-    issued = _links(ctx, "wisdom", organization_id, session_id, list(dict.fromkeys(start.participants)))
+    names = list(dict.fromkeys(start.participants))
+    issued = _links(ctx, "wisdom", organization_id, session_id, names)
+    wf_id = workflow_id("wisdom", organization_id, session_id)
+    await notices.remember_targets(ctx, organization_id, wf_id, start.notify)
     await ctx.client.start_workflow(
         WisdomWorkflow.run,
         round_,
-        id=workflow_id("wisdom", organization_id, session_id),
+        id=wf_id,
         task_queue=ctx.queue,
         memo={"question": start.question},  # the state query does not carry it; pages show it
     )
+    message = f"Your answer is asked for in a wisdom round:\n\n{start.question}"
+    for name in start.notify:
+        await notices.notify_turn(ctx, "wisdom", organization_id, session_id, wf_id, name, "open", message)
     return SessionStarted(session_id=session_id, links=issued)
 
 
@@ -179,9 +208,8 @@ async def participant_view(ctx: ApiContext, grant: ParticipantGrant) -> Particip
 async def answer_turn(ctx: ApiContext, grant: ParticipantGrant, answer: AnswerIn) -> AnswerAccepted:
     """The link's participant answers; the workflow refuses it unless it is their turn. Returns once the
     workflow has accepted it: the refinement that follows (an LLM call) shows up in the session's state."""
-    handle = ctx.client.get_workflow_handle_for(
-        CatchballWorkflow.run, workflow_id("catchball", grant.organization_id, grant.session_id)
-    )
+    wf_id = workflow_id("catchball", grant.organization_id, grant.session_id)
+    handle = ctx.client.get_workflow_handle_for(CatchballWorkflow.run, wf_id)
     update = await handle.start_update(
         CatchballWorkflow.answer,
         CatchballAnswer(participant=grant.participant, feedback=answer.feedback, agree=answer.agree),
@@ -189,10 +217,34 @@ async def answer_turn(ctx: ApiContext, grant: ParticipantGrant, answer: AnswerIn
     )
     # A rejected update comes back already completed, its failure known: result() raises it at once. An
     # accepted one is still waiting for the refinement; stop waiting after a moment.
+    refined = asyncio.ensure_future(update.result())
     with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(REJECTION_WAIT_SECONDS):
-            await update.result()
+        await asyncio.wait_for(asyncio.shield(refined), REJECTION_WAIT_SECONDS)
+    ctx.spawn(_notify_next_turn(ctx, grant, wf_id, refined))
     return AnswerAccepted(participant=grant.participant, update_id=update.id)
+
+
+async def _notify_next_turn(
+    ctx: ApiContext, grant: ParticipantGrant, wf_id: str, refined: "asyncio.Future[TurnRecord]"
+) -> None:
+    """Once the answered turn is refined, tell whoever's turn it is now."""
+    try:
+        await refined
+        state = await catchball_state(ctx, grant.organization_id, grant.session_id)
+        if state.whose_turn is not None:
+            occasion = f"r{state.round}t{len(state.turns)}"
+            await notices.notify_turn(
+                ctx,
+                "catchball",
+                grant.organization_id,
+                grant.session_id,
+                wf_id,
+                state.whose_turn.name,
+                occasion,
+                _turn_message(state.statement),
+            )
+    except Exception:
+        log.exception("could not notify the next participant", extra={"workflow_id": wf_id})
 
 
 async def contribute(ctx: ApiContext, grant: ParticipantGrant, text: ContributionText) -> Contribution:
