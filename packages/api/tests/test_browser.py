@@ -23,6 +23,12 @@ from .conftest import Api, process
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WAIT_SECONDS = 60
+DROP_FILES = """
+const [zone, files] = arguments, data = new DataTransfer();
+for (const [name, text] of Object.entries(files)) data.items.add(new File([text], name));
+zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+"""
+"""Drop files on the drop zone as a user's drag and drop does: a drop event carrying a DataTransfer."""
 
 
 @pytest.fixture(scope="module")
@@ -80,19 +86,20 @@ def _sign_in(driver: WebDriver, url: str, key: str, shot: Path) -> None:
     _until(driver, "#dropzone")
 
 
-async def test_upload_two_files_and_see_them_processed(
-    api: Api, browser: WebDriver, screenshots: Path, tmp_path: Path
-) -> None:
+async def test_drop_two_files_and_see_them_processed(api: Api, browser: WebDriver, screenshots: Path) -> None:
     org = f"org-{uuid.uuid4().hex[:8]}"
     key = await api.key(org, "member")
-    files = [tmp_path / "plan.md", tmp_path / "swot.txt"]
-    files[0].write_text("# Cold-chain plan\n\nThree refrigerated depots in the Baltic states by 2027.\n")
-    files[1].write_text("SWOT\n\nStrength: reliable fleet. Threat: a shortage of certified drivers.\n")
+    files = {
+        "plan.md": "# Cold-chain plan\n\nThree refrigerated depots in the Baltic states by 2027.\n",
+        "swot.txt": "SWOT\n\nStrength: reliable fleet. Threat: a shortage of certified drivers.\n",
+    }
 
     def upload() -> None:
         _sign_in(browser, api.url, key, screenshots / "01-sign-in.png")
-        browser.find_element(By.ID, "files").send_keys("\n".join(str(f) for f in files))
+        browser.execute_script(DROP_FILES, browser.find_element(By.ID, "dropzone"), files)
         _until(browser, "#batch-status", lambda e: e.get_attribute("data-status") == "completed")
+        bars = browser.find_elements(By.CSS_SELECTOR, "#uploads .file")
+        assert [b.find_element(By.CSS_SELECTOR, ".state").text for b in bars] == ["uploaded", "uploaded"]
         outcomes = browser.find_elements(By.CSS_SELECTOR, ".outcome")
         assert [o.get_attribute("data-status") for o in outcomes] == ["done", "done"], browser.page_source
         browser.save_screenshot(str(screenshots / "02-documents-uploaded.png"))
