@@ -1,9 +1,11 @@
 """Errors as RFC 9457 problem details: `type`, `title`, `status`, `detail`, plus the activity's error
 type (`error_type`) so a client can act on it the way the CLI does."""
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from antifragile_core import errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
 
 STATUS_OF: dict[str, int] = {
     errors.NOT_FOUND: 404,
@@ -99,5 +102,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, err: RPCError) -> JSONResponse:
         if err.status == RPCStatusCode.NOT_FOUND:
-            return problem(404, "no such session")
+            return problem(404, "not found in this organisation", errors.NOT_FOUND)
         return problem(503, f"Temporal is unavailable: {err.message}")
+
+    @app.exception_handler(asyncpg.UndefinedTableError)
+    async def _no_schema(request: Request, err: asyncpg.UndefinedTableError) -> JSONResponse:
+        return problem(503, "the document tables are missing: start worker-default, which creates them")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("request failed", extra={"route": getattr(request.scope.get("route"), "path", None)})
+        return problem(500, "the API failed on this request; its log says why")

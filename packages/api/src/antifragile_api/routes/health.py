@@ -5,6 +5,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import asyncpg
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -51,7 +52,7 @@ async def readyz(ctx: Ctx, response: Response) -> str:
         async with asyncio.timeout(CHECK_SECONDS):
             await ctx.pool.fetchval("SELECT 1")
             ok = await ctx.client.service_client.check_health(timeout=timedelta(seconds=CHECK_SECONDS))
-    except (TimeoutError, OSError, RPCError):
+    except (TimeoutError, OSError, RPCError, asyncpg.PostgresError, asyncpg.InterfaceError):
         ok = False
     if not ok:
         response.status_code = 503
