@@ -6,6 +6,7 @@ the workers.
 """
 
 import asyncio
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +22,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import Api, process
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+# Debian's packages (.ci/run installs them); CI runners name their own browser and driver.
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 WAIT_SECONDS = 60
 DROP_FILES = """
 const [zone, files] = arguments, data = new DataTransfer();

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from antifragile_core.contracts.training import CHECK_TRAINING_JOB_STATUS, TrainingJobRef
+from antifragile_core.errors import INVALID_LINK
 from antifragile_workflows.management import manage
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -105,7 +106,7 @@ def _grant(ctx: Ctx, token: str) -> ParticipantGrant:
     try:
         return links.verify(ctx.signing_secret, token)
     except LinkError as err:
-        raise Problem(403, str(err), "InvalidLink") from None
+        raise Problem(403, str(err), INVALID_LINK) from None
 
 
 @router.get("/p/{token}")

@@ -31,6 +31,8 @@ STATUS_OF: dict[str, int] = {
     errors.LLM_NOT_CONFIGURED: 503,
     errors.LLM_REQUEST_REJECTED: 422,
     errors.BUDGET_EXCEEDED: 402,
+    errors.NOT_ACCEPTED: 409,
+    errors.INVALID_LINK: 403,
 }
 """HTTP status per activity error type; any other failure of the work itself is a 502."""
 
@@ -97,7 +99,7 @@ def install(app: FastAPI) -> None:
     async def _refused(request: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
         cause = err.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-        return problem(409, message, "NotAccepted")
+        return problem(409, message, errors.NOT_ACCEPTED)
 
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, err: RPCError) -> JSONResponse:

@@ -13,6 +13,8 @@ NOT_READY = "NotReady"
 LLM_NOT_CONFIGURED = "LLMNotConfigured"
 LLM_REQUEST_REJECTED = "LLMRequestRejected"
 BUDGET_EXCEEDED = "BudgetExceeded"
+NOT_ACCEPTED = "NotAccepted"  # a workflow update its validator refused (not your turn, round closed)
+INVALID_LINK = "InvalidLink"  # a participant link that is forged, tampered with or expired
 
 
 def bad_input(error_type: str, message: str) -> ApplicationError:

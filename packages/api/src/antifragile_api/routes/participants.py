@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from antifragile_core.contracts.collective import Contribution
+from antifragile_core.errors import INVALID_LINK
 from fastapi import APIRouter, Depends
 
 from .. import links, sessions
@@ -18,7 +19,7 @@ def get_grant(token: str, ctx: Ctx) -> ParticipantGrant:
     try:
         return links.verify(ctx.signing_secret, token)
     except LinkError as err:
-        raise Problem(403, str(err), "InvalidLink") from None
+        raise Problem(403, str(err), INVALID_LINK) from None
 
 
 Grant = Annotated[ParticipantGrant, Depends(get_grant)]
