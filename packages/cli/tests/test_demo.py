@@ -1,25 +1,13 @@
 """The README's main job, as a user runs it: `antifragile demo` starts the whole local stack as separate
 processes, runs the demo organisation's documents, prints the results and stops everything."""
 
-import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from antifragile_cli.main import main
 from antifragile_testing.local_servers import free_port
-
-
-@pytest.fixture
-def own_logging() -> Iterator[None]:
-    """The CLI configures the root logger for its process; give the other tests theirs back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 @pytest.mark.usefixtures("own_logging")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from antifragile_core.errors import DOCUMENT_TOO_LARGE, INVALID_INPUT
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .problems import Problem
@@ -86,11 +87,14 @@ async def read_files(
         raise Problem(415, "send the files as multipart/form-data", INVALID_INPUT)
     reader = _Reader(max_bytes)
     parser = MultipartParser(boundary, callbacks=_callbacks(reader))
-    async for chunk in body:
-        parser.write(chunk)
-        while reader.done:
-            yield reader.done.pop(0)
-    parser.finalize()
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+            while reader.done:
+                yield reader.done.pop(0)
+        parser.finalize()
+    except MultipartParseError as err:
+        raise Problem(422, f"the multipart body is malformed: {err}", INVALID_INPUT) from None
     for file in reader.done:
         yield file
 
