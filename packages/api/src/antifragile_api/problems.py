@@ -30,6 +30,8 @@ STATUS_OF: dict[str, int] = {
     errors.NOT_READY: 409,
     errors.LLM_NOT_CONFIGURED: 503,
     errors.LLM_REQUEST_REJECTED: 422,
+    errors.LLM_UNAVAILABLE: 503,
+    errors.LLM_REFUSED: 422,
     errors.BUDGET_EXCEEDED: 402,
     errors.NOT_ACCEPTED: 409,
     errors.INVALID_LINK: 403,

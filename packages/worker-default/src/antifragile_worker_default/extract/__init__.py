@@ -1,15 +1,30 @@
 """Text out of uploaded bytes: the type is read from the bytes themselves, never from the file name.
 
 One module per format (`pdf`, `docx`, `xlsx`, `text`, `html`; `office` opens the OOXML container).
-Everything here is synchronous and CPU-bound; the activity runs it in a thread. Bad input raises a
-non-retryable ApplicationError whose message says what to do about it.
+Everything here is synchronous and CPU-bound; the activity runs it in a child process
+(`extraction_pool`), which bounds its time and memory. Bad input raises a non-retryable ApplicationError
+whose message says what to do about it.
 """
 
+import dataclasses
 import hashlib
 
 from antifragile_core.errors import DOCUMENT_TOO_LARGE, EMPTY_DOCUMENT, UNSUPPORTED_TYPE, bad_input
 
-from .base import CSV, DOCX, HTML, MARKDOWN, PDF, SUPPORTED, TXT, XLSX, Extracted, pieces
+from .base import (
+    CSV,
+    DOCX,
+    HTML,
+    MARKDOWN,
+    PDF,
+    SUPPORTED,
+    TXT,
+    XLSX,
+    Extracted,
+    check_chars,
+    clean_text,
+    pieces,
+)
 from .office import extract_office
 from .pdf import extract_pdf
 from .text import extract_text
@@ -54,13 +69,24 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def extract(data: bytes, max_bytes: int) -> Extracted:
-    """Detect the type of `data` and extract its text, page count and title."""
+def extract(
+    data: bytes,
+    max_bytes: int,
+    *,
+    max_pages: int | None = None,
+    max_chars: int | None = None,
+    ocr: bool = True,
+) -> Extracted:
+    """Detect the type of `data` and extract its text, page count and title.
+
+    `max_pages` and `max_chars` (None: unlimited) refuse a document past them; `ocr` reads PDF pages
+    without a text layer by OCR.
+    """
     if not data:
         raise bad_input(EMPTY_DOCUMENT, "the file is empty (0 bytes); upload the document again")
     check_size(len(data), max_bytes)
     if b"%PDF-" in data[:1024]:
-        result = extract_pdf(data)
+        result = extract_pdf(data, max_pages=max_pages, max_chars=max_chars, ocr=ocr)
     elif data.startswith(b"PK\x03\x04"):
         result = extract_office(data, max_bytes)
     else:
@@ -68,6 +94,8 @@ def extract(data: bytes, max_bytes: int) -> Extracted:
             if data.startswith(magic):
                 raise bad_input(UNSUPPORTED_TYPE, f"the file is {what}")
         result = extract_text(data)
+    result = dataclasses.replace(result, text=clean_text(result.text))
+    check_chars(len(result.text), max_chars)
     if not result.text or result.text.isspace():
         raise bad_input(
             EMPTY_DOCUMENT,

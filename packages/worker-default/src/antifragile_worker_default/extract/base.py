@@ -4,6 +4,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from antifragile_core.errors import DOCUMENT_TOO_LARGE, bad_input
+
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -19,6 +21,8 @@ CHUNK_CHARS = 1 << 20
 event loop (heartbeats, polling), for the whole call."""
 
 _SPACES = re.compile(r"[ \u00a0]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""C0 controls and DEL except tab and newlines: PostgreSQL refuses NUL, and none of them is text."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,10 @@ class Extracted:
     text: str
     page_count: int
     title: str | None
+    ocr_pages: tuple[int, ...] = ()
+    """1-based numbers of the pages whose text was read by OCR."""
+    ocr_confidence: float | None = None
+    """Mean recognition score (0-1] over the OCR'd lines; None when nothing was OCR'd."""
 
 
 def pieces(text: str) -> Iterator[str]:
@@ -59,6 +67,22 @@ def tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def check_chars(chars: int, max_chars: int | None) -> None:
+    """Refuse a document whose text is over the character limit."""
+    if max_chars is not None and chars > max_chars:
+        raise bad_input(
+            DOCUMENT_TOO_LARGE,
+            f"the document holds over {max_chars:,} characters of text, the limit (MAX_DOCUMENT_CHARS); "
+            "split it into smaller documents",
+        )
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters (CR and CRLF become newlines): every format's text and title
+    pass through here before they reach the store or PostgreSQL."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def title(value: str | None) -> str | None:
-    value = " ".join((value or "").split())
+    value = " ".join(clean_text(value or "").split())
     return value[:MAX_TITLE_CHARS] or None
