@@ -9,10 +9,12 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from antifragile_core.storage import open_store
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -26,6 +28,7 @@ from .conftest import Api, process
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 WAIT_SECONDS = 60
+DEMO_DOCS = Path(__file__).resolve().parents[3] / "examples" / "demo-org"
 DROP_FILES = """
 const [zone, files] = arguments, data = new DataTransfer();
 for (const [name, text] of Object.entries(files)) data.items.add(new File([text], name));
@@ -53,7 +56,9 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _until(driver: WebDriver, css: str, check: Callable[[Any], bool] = bool) -> Any:
+def _until(
+    driver: WebDriver, css: str, check: Callable[[Any], bool] = bool, seconds: float = WAIT_SECONDS
+) -> Any:
     """The element at `css` once it exists and passes `check` (htmx swaps replace elements: retry)."""
 
     def found(d: WebDriver) -> Any:
@@ -63,7 +68,7 @@ def _until(driver: WebDriver, css: str, check: Callable[[Any], bool] = bool) -> 
         except (StaleElementReferenceException, Exception):
             return False
 
-    wait = WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.2)
+    wait = WebDriverWait(driver, seconds, poll_frequency=0.2)
     return wait.until(found, f"waiting for {css} on {driver.current_url}: {driver.page_source[:2000]}")
 
 
@@ -185,21 +190,36 @@ async def test_a_wisdom_round_reaches_quorum_and_shows_the_synthesis_with_attrib
     await asyncio.to_thread(round_)
 
 
-async def test_the_training_job_page_shows_the_job(api: Api, browser: WebDriver, screenshots: Path) -> None:
+async def test_the_training_job_page_follows_a_real_training_run_to_its_evaluation(
+    api: Api, browser: WebDriver, screenshots: Path
+) -> None:
+    ml = pytest.importorskip("antifragile_worker_ml.main", reason="worker-ml (torch) is not installed here")
     org = f"org-{uuid.uuid4().hex[:8]}"
     key = await api.key(org)
     async with api.http(key) as admin:
-        await process(admin, [("plan.md", b"Northwind opens three refrigerated depots by 2027.")])
-        # no worker-ml here: the job is accepted and waits, queued, for one
-        job = await admin.post("/v1/training/jobs", json={"request_id": "first"})
+        await process(admin, [(f.name, f.read_bytes()) for f in sorted(DEMO_DOCS.iterdir())])
+        smoke = {
+            "max_steps": 30,
+            "checkpoint_every": 10,
+            "batch_size": 8,
+            "seq_len": 128,
+            "learning_rate": 3e-3,
+        }
+        body = {"request_id": "first", "base_model": "smoke", "hyperparameters": smoke}
+        job = await admin.post("/v1/training/jobs", json=body)
         assert job.status_code == 202, job.text
         job_id = job.json()["job_id"]
 
     def page() -> None:
         _sign_in(browser, api.url, key)
         browser.get(f"{api.url}/portal/training/{job_id}")
-        status = _until(browser, "#job").get_attribute("data-status")
-        assert status in ("queued", "running"), browser.page_source
-        browser.save_screenshot(str(screenshots / "08-training-job-queued.png"))
+        _until(browser, "#progress", lambda e: int(e.get_attribute("value") or 0) > 0, seconds=240)
+        browser.save_screenshot(str(screenshots / "09-training-progress.png"))
+        _until(browser, "#job", lambda e: e.get_attribute("data-status") == "succeeded", seconds=300)
+        assert "perplexity" in _until(browser, "#evaluation").text
+        browser.save_screenshot(str(screenshots / "10-training-evaluation.png"))
 
-    await asyncio.to_thread(page)
+    async with open_store(api.settings) as store:
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            async with ml.create_worker(api.client, api.settings, store, executor):
+                await asyncio.to_thread(page)
