@@ -199,8 +199,8 @@ async def test_the_training_job_page_follows_a_real_training_run_to_its_evaluati
     async with api.http(key) as admin:
         await process(admin, [(f.name, f.read_bytes()) for f in sorted(DEMO_DOCS.iterdir())])
         smoke = {
-            "max_steps": 30,
-            "checkpoint_every": 10,
+            "max_steps": 300,  # long enough (~15 s) for the page to see the run in progress
+            "checkpoint_every": 100,
             "batch_size": 8,
             "seq_len": 128,
             "learning_rate": 3e-3,
@@ -213,7 +213,7 @@ async def test_the_training_job_page_follows_a_real_training_run_to_its_evaluati
     def page() -> None:
         _sign_in(browser, api.url, key)
         browser.get(f"{api.url}/portal/training/{job_id}")
-        _until(browser, "#progress", lambda e: int(e.get_attribute("value") or 0) > 0, seconds=240)
+        _until(browser, "#progress", lambda e: int(e.get_attribute("value") or 0) > 0, seconds=120)
         browser.save_screenshot(str(screenshots / "09-training-progress.png"))
         _until(browser, "#job", lambda e: e.get_attribute("data-status") == "succeeded", seconds=300)
         assert "perplexity" in _until(browser, "#evaluation").text
