@@ -214,10 +214,10 @@ async def test_the_training_job_page_follows_a_real_training_run_to_its_evaluati
         _sign_in(browser, api.url, key)
         browser.get(f"{api.url}/portal/training/{job_id}")
         _until(browser, "#progress", lambda e: int(e.get_attribute("value") or 0) > 0, seconds=120)
-        browser.save_screenshot(str(screenshots / "09-training-progress.png"))
+        browser.save_screenshot(str(screenshots / "08-training-progress.png"))
         _until(browser, "#job", lambda e: e.get_attribute("data-status") == "succeeded", seconds=300)
         assert "perplexity" in _until(browser, "#evaluation").text
-        browser.save_screenshot(str(screenshots / "10-training-evaluation.png"))
+        browser.save_screenshot(str(screenshots / "09-training-evaluation.png"))
 
     async with open_store(api.settings) as store:
         with ThreadPoolExecutor(max_workers=1) as executor:
