@@ -111,7 +111,7 @@ BAD_INPUTS = {
     "truncated pdf": (lambda s: s.pdf(["x" * 500] * 3)[:700], errors.CORRUPT_DOCUMENT, "PDF"),
     "pdf without text": (lambda s: s.pdf([""]), errors.EMPTY_DOCUMENT, "no extractable text"),
     "png image": (lambda s: b"\x89PNG\r\n\x1a\n" + bytes(200), errors.UNSUPPORTED_TYPE, "PNG"),
-    "binary garbage": (lambda s: os.urandom(4096), errors.UNSUPPORTED_TYPE, "neither text nor"),
+    "binary garbage": (lambda s: os.urandom(4096), errors.UNSUPPORTED_TYPE, "neither text"),
     "legacy office": (
         lambda s: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
         errors.UNSUPPORTED_TYPE,

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # Documents
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_history_text_chars: int = Field(default=24_000, gt=0)
+    # Extraction bounds per upload; past one, the upload fails with DocumentTooLarge naming the setting.
+    max_text_chars: int = Field(default=50_000_000, gt=0)  # extracted characters (also <= 20x the bytes)
+    max_xlsx_cells: int = Field(default=2_000_000, gt=0)  # non-empty cells across a workbook's sheets
+    # XML nesting in DOCX/XLSX parts; libxml2 refuses deeper than 256 anyway (huge_tree stays off).
+    max_xml_depth: int = Field(default=128, ge=16, le=256)
 
     # Training readiness thresholds
     readiness_min_documents: int = 3

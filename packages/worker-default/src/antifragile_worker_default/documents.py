@@ -17,7 +17,7 @@ from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, Docume
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from antifragile_core.storage import ObjectNotFound, checked_org_key, org_key
 
-from .extract import Extracted, check_size, extract, text_hash
+from .extract import Extracted, Limits, check_size, extract, text_hash
 from .resources import Resources
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,8 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
     row = await _find(res.pool, org, content_hash)
     text = await _stored_text(res, row["text_key"]) if row is not None else None
     if row is None or text is None:
-        extracted = await asyncio.to_thread(extract, data, res.settings.max_document_bytes)
+        limits = Limits.from_settings(res.settings)
+        extracted = await asyncio.to_thread(extract, data, res.settings.max_document_bytes, limits)
         text = extracted.text
         fingerprint = await asyncio.to_thread(text_hash, text)
         original_key = org_key(org, "documents", content_hash, "original")

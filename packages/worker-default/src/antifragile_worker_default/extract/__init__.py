@@ -6,10 +6,25 @@ non-retryable ApplicationError whose message says what to do about it.
 """
 
 import hashlib
+from dataclasses import replace
 
 from antifragile_core.errors import DOCUMENT_TOO_LARGE, EMPTY_DOCUMENT, UNSUPPORTED_TYPE, bad_input
 
-from .base import CSV, DOCX, HTML, MARKDOWN, PDF, SUPPORTED, TXT, XLSX, Extracted, pieces
+from .base import (
+    CSV,
+    DOCX,
+    HTML,
+    MARKDOWN,
+    PDF,
+    SUPPORTED,
+    TXT,
+    XLSX,
+    Extracted,
+    Limits,
+    check_text_size,
+    clean_text,
+    pieces,
+)
 from .office import extract_office
 from .pdf import extract_pdf
 from .text import extract_text
@@ -23,7 +38,9 @@ __all__ = [
     "TXT",
     "XLSX",
     "Extracted",
+    "Limits",
     "check_size",
+    "clean_text",
     "extract",
     "text_hash",
 ]
@@ -54,26 +71,29 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def extract(data: bytes, max_bytes: int) -> Extracted:
-    """Detect the type of `data` and extract its text, page count and title."""
+def extract(data: bytes, max_bytes: int, limits: Limits | None = None) -> Extracted:
+    """Detect the type of `data` and extract its text, page count and title, within `limits`."""
+    limits = limits or Limits.defaults()
     if not data:
         raise bad_input(EMPTY_DOCUMENT, "the file is empty (0 bytes); upload the document again")
     check_size(len(data), max_bytes)
     if b"%PDF-" in data[:1024]:
         result = extract_pdf(data)
     elif data.startswith(b"PK\x03\x04"):
-        result = extract_office(data, max_bytes)
+        result = extract_office(data, max_bytes, limits)
     else:
         for magic, what in _REFUSED_MAGIC:
             if data.startswith(magic):
                 raise bad_input(UNSUPPORTED_TYPE, f"the file is {what}")
         result = extract_text(data)
-    if not result.text or result.text.isspace():
+    check_text_size(len(result.text), max_bytes, limits)
+    text = clean_text(result.text)
+    if not text or text.isspace():
         raise bad_input(
             EMPTY_DOCUMENT,
             "the document contains no extractable text (a scan?); upload a version with a text layer",
         )
-    return result
+    return replace(result, text=text)
 
 
 def text_hash(text: str) -> str:

@@ -1,8 +1,12 @@
-"""What every format's extractor returns, and the clean-ups they share."""
+"""What every format's extractor returns, the limits it works within, and the clean-ups they share."""
 
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from antifragile_core.errors import DOCUMENT_TOO_LARGE, bad_input
+from antifragile_core.settings import Settings
+from temporalio.exceptions import ApplicationError
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -14,11 +18,16 @@ HTML = "text/html"
 
 SUPPORTED = "PDF, DOCX, XLSX, TXT, MD, CSV, HTML"
 MAX_TITLE_CHARS = 300
+MAX_EXPANSION = 20
+"""A DOCX/XLSX may unzip, and any document's text may grow, to at most this many times the size limit."""
 CHUNK_CHARS = 1 << 20
 """Big texts are scanned in pieces: one C call on 50 MB would hold the GIL, and stall the worker's
 event loop (heartbeats, polling), for the whole call."""
 
 _SPACES = re.compile(r"[ \u00a0]+")
+_LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,42 @@ class Extracted:
     text: str
     page_count: int
     title: str | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one upload's extraction, from the settings that name them (see the README)."""
+
+    max_text_chars: int
+    max_xlsx_cells: int
+    max_xml_depth: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(settings.max_text_chars, settings.max_xlsx_cells, settings.max_xml_depth)
+
+    @classmethod
+    def defaults(cls) -> "Limits":
+        """The settings' defaults, without reading the environment."""
+        return cls.from_settings(Settings.model_construct())
+
+
+def too_large(what: str, setting: str | None = None) -> ApplicationError:
+    """DocumentTooLarge for a document past one of the limits, naming the setting that raises it."""
+    advice = f"split it, or raise {setting}" if setting else "split it"
+    return bad_input(DOCUMENT_TOO_LARGE, f"the document {what}; {advice}")
+
+
+def check_text_size(chars: int, max_bytes: int, limits: Limits) -> None:
+    """Refuse text past MAX_TEXT_CHARS, or past MAX_EXPANSION x the upload limit (amplification)."""
+    if chars > limits.max_text_chars:
+        raise too_large(f"yields over {limits.max_text_chars:,} characters of text", "MAX_TEXT_CHARS")
+    if chars > MAX_EXPANSION * max_bytes:
+        raise too_large(
+            f"yields over {MAX_EXPANSION * max_bytes:,} characters of text, "
+            f"{MAX_EXPANSION}x the {max_bytes:,}-byte upload limit",
+            "MAX_DOCUMENT_BYTES",
+        )
 
 
 def pieces(text: str) -> Iterator[str]:
@@ -41,13 +86,20 @@ def pieces(text: str) -> Iterator[str]:
         start = end
 
 
+def clean_text(text: str) -> str:
+    """Text fit for storage and PostgreSQL, from any format: every line break (CRLF, CR, VT, FF, NEL)
+    becomes \\n, other C0/C1 controls and DEL are dropped (tab stays), lone surrogates become U+FFFD."""
+    text = text.replace("\r\n", "\n")
+    out = []
+    for piece in pieces(text):
+        piece = _CONTROL.sub("", _LINE_BREAKS.sub("\n", piece))
+        out.append(piece if piece.isascii() else _SURROGATES.sub("\ufffd", piece))
+    return "".join(out)
+
+
 def cells_text(cells: Iterable[str]) -> str:
-    """A table row's cells joined by tabs; python-docx repeats a merged cell, so repeats are dropped."""
-    out: list[str] = []
-    for cell in cells:
-        if not out or cell != out[-1]:
-            out.append(cell)
-    return "\t".join(out).rstrip("\t")
+    """A table row's cells joined by tabs, without trailing empty cells."""
+    return "\t".join(cells).rstrip("\t")
 
 
 def tidy(text: str) -> str:
@@ -60,5 +112,6 @@ def tidy(text: str) -> str:
 
 
 def title(value: str | None) -> str | None:
-    value = " ".join((value or "").split())
+    """A title fit for a text column: cleaned of control characters, one line, bounded."""
+    value = " ".join(clean_text(value or "").split())
     return value[:MAX_TITLE_CHARS] or None
