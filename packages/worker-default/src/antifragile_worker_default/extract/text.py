@@ -13,7 +13,7 @@ import re
 import charset_normalizer
 from antifragile_core.errors import UNSUPPORTED_TYPE, bad_input
 
-from .base import CSV, MARKDOWN, SUPPORTED, TXT, Extracted, pieces, title
+from .base import CSV, MARKDOWN, SUPPORTED, TXT, Extracted, clean_text, pieces, title
 from .html import extract_html
 
 SNIFF_CHARS = 65_536
@@ -30,7 +30,7 @@ _BOMS = (
 )
 _LEGACY = [
     "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
-    "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb18030", "big5", "euc_kr", "koi8_r", "mac_roman",
+    "shift_jis", "cp932", "euc_jp", "iso2022_jp", "gb18030", "big5", "euc_kr", "koi8_r",
 ]  # fmt: skip
 _DECLARED = re.compile(rb"""<(?:\?xml[^>]*\sencoding|meta[^>]*charset)\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
 _HTML_TAGS = (
@@ -45,11 +45,12 @@ _HTML_ROOT = re.compile(r"<(html|body)[\s>]", re.I)
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _MD_MARKUP = re.compile(r"^( {0,3}#{1,6}\s|\s*[-*+]\s|\s*\d+\.\s|```|>\s)|\[[^\]]+\]\([^)]+\)", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-"""Control characters other than tab and line breaks: a sign of binary data."""
+"""Control characters other than tab and line breaks: over 1% of the text (binary runs ~10%, text that
+picked up a stray NUL far less) means the bytes were not text."""
 
 
 def extract_text(data: bytes) -> Extracted:
-    text = _decode(data)
+    text = clean_text(_decode(data))  # line endings first: Markdown and CSV sniffing read lines
     head = text[:4096]
     if _HTML_START.match(head) or _HTML_ROOT.search(head):
         return extract_html(text)
@@ -105,7 +106,7 @@ def _strict(data: bytes, encoding: str) -> str:
 
 def _checked(text: str) -> str:
     """`text`, unless its control characters say the bytes were binary, not text."""
-    if sum(len(_CONTROL.findall(piece)) for piece in pieces(text)) > len(text) // 1000:
+    if sum(len(_CONTROL.findall(piece)) for piece in pieces(text)) > max(4, len(text) // 100):
         raise bad_input(
             UNSUPPORTED_TYPE,
             f"the file is neither text nor a supported document type ({SUPPORTED})",
@@ -115,13 +116,15 @@ def _checked(text: str) -> str:
 
 def _legacy_encoding(data: bytes) -> str | None:
     """charset-normalizer's pick among the legacy encodings; on a tie (short texts often tie, e.g.
-    cp1250 against cp1252), Windows-1252, the most common of them, wins."""
+    cp1250 against cp1252), Windows-1252, the most common of them, wins. Mac Roman is left out: it
+    decodes short Western texts about as well as cp1252 and won ties it should lose."""
     matches = charset_normalizer.from_bytes(data[:SNIFF_BYTES], cp_isolation=_LEGACY)
     best = matches.best()
     if best is None:
         return None
     for match in matches:
-        if match.encoding == "cp1252" and (match.chaos, -match.coherence) <= (best.chaos, -best.coherence):
+        tied = (match.chaos, -match.coherence) <= (best.chaos, -best.coherence)
+        if tied and "cp1252" in match.could_be_from_charset:
             return "cp1252"
     return best.encoding
 
