@@ -4,11 +4,25 @@ import codecs
 import io
 import os
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from antifragile_core import errors
-from antifragile_worker_default.extract import CSV, DOCX, HTML, MARKDOWN, PDF, TXT, XLSX, extract, text_hash
+from antifragile_worker_default.extract import (
+    CSV,
+    DOCX,
+    HTML,
+    MARKDOWN,
+    PDF,
+    TXT,
+    XLSX,
+    Limits,
+    clean_text,
+    extract,
+    text_hash,
+)
+from fault_corpus.ooxml import cell, docx, p, xlsx
 from temporalio.exceptions import ApplicationError
 
 LIMIT = 1_000_000
@@ -145,3 +159,53 @@ def test_bad_input_is_a_clear_non_retryable_error(case: str, samples: Any) -> No
     assert caught.value.type == error_type
     assert caught.value.non_retryable
     assert words in caught.value.message
+
+
+def _limits(**overrides: int) -> Limits:
+    return replace(Limits.defaults(), **overrides)
+
+
+def _cells(count: int) -> bytes:
+    rows = "".join(
+        f'<row r="{r}">' + cell(f"A{r}", f"value {r}", kind="inlineStr") + "</row>"
+        for r in range(1, count + 1)
+    )
+    return xlsx({"Data": rows})
+
+
+LIMITS = {
+    "cells": (lambda: _cells(10), _limits(max_xlsx_cells=5), "MAX_XLSX_CELLS"),
+    "xlsx text": (lambda: _cells(50), _limits(max_text_chars=200), "MAX_TEXT_CHARS"),
+    "plain text": (lambda: b"words " * 100, _limits(max_text_chars=200), "MAX_TEXT_CHARS"),
+    "xml depth": (
+        lambda: docx("<w:customXml>" * 30 + p("deep") + "</w:customXml>" * 30),
+        _limits(max_xml_depth=20),
+        "MAX_XML_DEPTH",
+    ),
+    "parser depth": (
+        lambda: docx("<w:customXml>" * 300 + p("deep") + "</w:customXml>" * 300),
+        _limits(),
+        "256 levels",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LIMITS, ids=list(LIMITS))
+def test_past_a_limit_is_document_too_large_naming_it(case: str) -> None:
+    make, limits, words = LIMITS[case]
+    with pytest.raises(ApplicationError) as caught:
+        extract(make(), LIMIT, limits)
+    assert (caught.value.type, caught.value.non_retryable) == (errors.DOCUMENT_TOO_LARGE, True)
+    assert words in caught.value.message
+
+
+def test_within_the_limits_the_same_files_are_read() -> None:
+    assert extract(_cells(5), LIMIT, _limits(max_xlsx_cells=5)).text.endswith("value 5")
+    nested = docx("<w:customXml>" * 15 + p("deep") + "</w:customXml>" * 15)
+    assert extract(nested, LIMIT, _limits(max_xml_depth=20)).text == "deep"
+
+
+def test_clean_text_keeps_tabs_and_newlines_only() -> None:
+    dirty = "a\x00b\tc\r\nd\re\x0bf\x0cg\x85h\x1b\x7f\x9bi\ud800"
+    assert clean_text(dirty) == "ab\tc\nd\ne\nf\ng\nhi\ufffd"
+    assert clean_text("plain\ttext\n") == "plain\ttext\n"
