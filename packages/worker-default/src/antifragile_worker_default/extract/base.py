@@ -28,6 +28,8 @@ _SPACES = re.compile(r"[ \u00a0]+")
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x85]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_UNCLEAN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Any of the above: one scan finds the (usual) pieces that need no change."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n")
     out = []
     for piece in pieces(text):
-        piece = _CONTROL.sub("", _LINE_BREAKS.sub("\n", piece))
-        out.append(piece if piece.isascii() else _SURROGATES.sub("\ufffd", piece))
+        if _UNCLEAN.search(piece):
+            piece = _SURROGATES.sub("\ufffd", _CONTROL.sub("", _LINE_BREAKS.sub("\n", piece)))
+        out.append(piece)
     return "".join(out)
 
 

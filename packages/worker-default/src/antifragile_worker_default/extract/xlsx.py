@@ -8,6 +8,7 @@ A formula without a cached value keeps its formula text ("=SUM(B2:B3)"); dates a
 
 import re
 from collections.abc import Iterator
+from typing import IO
 
 from antifragile_core.errors import EMPTY_DOCUMENT, bad_input
 from lxml import etree
@@ -28,11 +29,14 @@ def extract_xlsx(package: Package, max_bytes: int) -> Extracted:
     if workbook is None:
         raise ValueError("no workbook part")
     parts = package.rels(main)
-    strings = _shared_strings(package, parts)
-    dates = _date_styles(package, parts)
     pr = workbook.find("{*}workbookPr")
-    epoch = (
-        CALENDAR_MAC_1904 if pr is not None and pr.get("date1904") in ("1", "true") else CALENDAR_WINDOWS_1900
+    reader = _Cells(
+        workbook.tag[: -len("workbook")],
+        _shared_strings(package, parts),
+        _date_styles(package, parts),
+        CALENDAR_MAC_1904
+        if pr is not None and pr.get("date1904") in ("1", "true")
+        else CALENDAR_WINDOWS_1900,
     )
 
     lines: list[str] = []
@@ -43,14 +47,15 @@ def extract_xlsx(package: Package, max_bytes: int) -> Extracted:
         if rel_kind != "worksheet" or name not in package.names:
             continue  # chartsheets and dialog sheets hold no cells
         lines.append(f"# {sheet.get('name', '')}")
-        for row in _rows(package, name, strings, dates, epoch):
-            cells += sum(1 for value in row if value)
-            if cells > package.limits.max_xlsx_cells:
-                raise too_large(f"holds over {package.limits.max_xlsx_cells:,} cells", "MAX_XLSX_CELLS")
-            line = cells_text(row)
-            chars += len(line) + 1
-            check_text_size(chars, max_bytes, package.limits)
-            lines.append(line)
+        with package.open(name) as stream:
+            for row in reader.rows(stream):
+                cells += sum(1 for value in row if value)
+                if cells > package.limits.max_xlsx_cells:
+                    raise too_large(f"holds over {package.limits.max_xlsx_cells:,} cells", "MAX_XLSX_CELLS")
+                line = cells_text(row)
+                chars += len(line) + 1
+                check_text_size(chars, max_bytes, package.limits)
+                lines.append(line)
     if not cells:
         raise bad_input(
             EMPTY_DOCUMENT,
@@ -59,60 +64,66 @@ def extract_xlsx(package: Package, max_bytes: int) -> Extracted:
     return Extracted(XLSX, "\n".join(lines), max(sheets, 1), title(package.core_title()))
 
 
-def _rows(
-    package: Package, name: str, strings: list[str], dates: set[int], epoch: object
-) -> Iterator[list[str]]:
-    """The sheet's rows that hold a value, as cell texts placed by column."""
-    row: list[str] = []
-    with package.open(name) as stream:
-        events = etree.iterparse(
-            stream, events=("start", "end"), tag=("{*}row", "{*}c"), resolve_entities=False, no_network=True
+class _Cells:
+    """Cell texts of the worksheets of one workbook (its namespace, shared strings, date formats)."""
+
+    def __init__(self, ns: str, strings: list[str], dates: set[int], epoch: object) -> None:
+        self.row, self.cell, self.v, self.f, self.inline = (
+            f"{ns}{tag}" for tag in ("row", "c", "v", "f", "is")
         )
-        for event, element in events:
-            if element.tag.endswith("}row"):
-                if event == "start":
-                    row = []
-                    continue
-                if any(row):
-                    yield row
-                element.clear()
-                while element.getprevious() is not None:
-                    del element.getparent()[0]
-            elif event == "end":
-                ref = _COLUMN.match(element.get("r", ""))
-                column = column_index_from_string(ref[0]) - 1 if ref else len(row)
-                value = _value(element, strings, dates, epoch)
+        self.strings = strings
+        self.dates = dates
+        self.epoch = epoch
+
+    def rows(self, stream: IO[bytes]) -> Iterator[list[str]]:
+        """The sheet's rows that hold a value, as cell texts placed by column; parsed rows are freed."""
+        for _, element in etree.iterparse(stream, tag=self.row, resolve_entities=False, no_network=True):
+            row: list[str] = []
+            for cell in element:
+                value = self.value(cell) if cell.tag == self.cell else ""
                 if value:
-                    row.extend([""] * (column - len(row)))
+                    ref = _COLUMN.match(cell.get("r", ""))
+                    row.extend(
+                        [""] * ((column_index_from_string(ref[0]) - 1 if ref else len(row)) - len(row))
+                    )
                     row.append(value)
-                element.clear()
+            if row:
+                yield row
+            element.clear()
+            while element.getprevious() is not None:
+                del element.getparent()[0]
 
-
-def _value(cell: etree._Element, strings: list[str], dates: set[int], epoch: object) -> str:
-    kind = cell.get("t", "n")
-    if kind == "inlineStr":
-        found = cell.find("{*}is")
-        return _rich_text(found) if found is not None else ""
-    found = cell.find("{*}v")
-    value = found.text if found is not None else None
-    if value is None:
-        formula = cell.find("{*}f")
-        return f"={formula.text}" if formula is not None and formula.text else ""
-    if kind == "s":
-        return strings[int(value)]
-    if kind == "b":
-        return "TRUE" if value.strip() in ("1", "true") else "FALSE"
-    if kind != "n":
-        return value  # str (a formula's text result), e (#DIV/0!), d (ISO date)
-    number = float(value)
-    if int(cell.get("s", "0")) in dates:
-        moment = from_excel(number, epoch)
-        return moment.date().isoformat() if moment.time() == moment.min.time() else moment.isoformat(" ")
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    def value(self, cell: etree._Element) -> str:
+        value = formula = inline = None
+        for child in cell:
+            if child.tag == self.v:
+                value = child.text
+            elif child.tag == self.f:
+                formula = child.text
+            elif child.tag == self.inline:
+                inline = child
+        kind = cell.get("t", "n")
+        if kind == "inlineStr":
+            return _rich_text(inline) if inline is not None else ""
+        if value is None:
+            return f"={formula}" if formula else ""
+        if kind == "s":
+            return self.strings[int(value)]
+        if kind == "b":
+            return "TRUE" if value.strip() in ("1", "true") else "FALSE"
+        if kind != "n":
+            return value  # str (a formula's text result), e (#DIV/0!), d (ISO date)
+        number = float(value)
+        if self.dates and int(cell.get("s", "0")) in self.dates:
+            moment = from_excel(number, self.epoch)
+            return moment.date().isoformat() if moment.time() == moment.min.time() else moment.isoformat(" ")
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
 
 
 def _rich_text(element: etree._Element) -> str:
     """A string item's text: its runs, without phonetic guides (rPh) that would repeat it."""
+    if len(element) == 1 and element[0].tag.endswith("}t"):
+        return element[0].text or ""
     return "".join(t.text or "" for t in element.iter("{*}t") if not t.getparent().tag.endswith("}rPh"))
 
 
