@@ -102,6 +102,22 @@ CASES: dict[str, Case] = {
             ],
         ),
     ),
+    "docx_placeholder_control": (
+        "form.docx",
+        lambda: docx(
+            p("Supplier form")
+            + "<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>"
+            + p("Click or tap here to enter text.")
+            + "</w:sdtContent></w:sdt>"
+            + "<w:p><w:r><w:ruby><w:rubyPr/><w:rt><w:r><w:t>tōkyō</w:t></w:r></w:rt>"
+            + "<w:rubyBase><w:r><w:t>東京</w:t></w:r></w:rubyBase></w:ruby></w:r></w:p>"
+        ),
+        _accept(
+            "DOCX content control showing its prompt, and ruby (phonetic guide) text",
+            ["Supplier form", "東京"],
+            must_not_contain=["Click or tap here", "tōkyō"],
+        ),
+    ),
     "docx_smart_tags_custom_xml": (
         "tags.docx",
         lambda: docx(

@@ -20,8 +20,9 @@ _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _SKIP = {
     "del", "moveFrom", "instrText", "delText", "delInstrText", "fldData",
     "pPr", "rPr", "sectPr", "tblPr", "tblGrid", "trPr", "tcPr", "sdtPr", "sdtEndPr",
-    "customXmlPr", "smartTagPr", "moveFromRangeStart", "moveFromRangeEnd",
+    "customXmlPr", "smartTagPr", "moveFromRangeStart", "moveFromRangeEnd", "rt",
 }  # fmt: skip
+"""Never text as read: deletions, moves' sources, field codes, properties, ruby guides (rt)."""
 
 
 @dataclass
@@ -118,12 +119,18 @@ class _Reader:
                 found.extend(self._within(child, name, depth + 1))
         return found
 
+    def _placeholder(self, element: etree._Element) -> bool:
+        """A content control still showing its prompt ("Click or tap here to enter text.")."""
+        return (
+            element.tag == f"{self.w}sdt" and element.find(f"{self.w}sdtPr/{self.w}showingPlcHdr") is not None
+        )
+
     def _branches(self, element: etree._Element, depth: int) -> list[etree._Element]:
         """The children to read: of an mc:AlternateContent, its first Choice's (else its Fallback's)."""
         if depth > self.max_depth:
             raise too_large(f"nests its XML deeper than {self.max_depth} levels", "MAX_XML_DEPTH")
         if element.tag != f"{_MC}AlternateContent":
-            return list(element)
+            return [child for child in element if not self._placeholder(child)]
         branch = element.find(f"{_MC}Choice")
         if branch is None:
             branch = element.find(f"{_MC}Fallback")

@@ -41,7 +41,8 @@ _HTML_START = re.compile(
     rf"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*(<!doctype\s+html[^>]*>\s*)?(<!--.*?-->\s*)*<({_HTML_TAGS})[\s/>]",
     re.I | re.S,
 )
-_HTML_ROOT = re.compile(r"<(html|body)[\s>]", re.I)
+_HTML_ROOT = re.compile(r"^\s*<(html|body)[\s>]", re.I | re.M)
+"""An html or body tag opening a line further in (after a preamble, say) also makes it HTML."""
 _MD_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _MD_MARKUP = re.compile(r"^( {0,3}#{1,6}\s|\s*[-*+]\s|\s*\d+\.\s|```|>\s)|\[[^\]]+\]\([^)]+\)", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
