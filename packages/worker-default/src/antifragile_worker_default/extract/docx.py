@@ -35,6 +35,8 @@ class _Notes:
 
 
 class _Reader:
+    """One walk over a document's stories (body, text boxes, notes, headers), in reading order."""
+
     def __init__(self, w: str, limits: Limits, footnotes: _Notes, endnotes: _Notes) -> None:
         self.w = w
         self.max_depth = limits.max_xml_depth
