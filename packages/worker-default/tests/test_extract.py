@@ -138,6 +138,11 @@ BAD_INPUTS = {
         errors.CORRUPT_DOCUMENT,
         "DOCX file is damaged",
     ),
+    "unreadable strict docx": (
+        lambda s: docx("<w:p>", strict=True),
+        errors.UNSUPPORTED_TYPE,
+        "saved as Strict Open XML and could not be read (bad XML",
+    ),
     "zip bomb": (
         lambda s: _zip({"word/document.xml": bytes(30 * LIMIT)}),
         errors.DOCUMENT_TOO_LARGE,

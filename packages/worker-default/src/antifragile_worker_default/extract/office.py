@@ -28,27 +28,36 @@ def extract_office(data: bytes, max_bytes: int, limits: Limits) -> Extracted:
                 "MAX_DOCUMENT_BYTES",
             )
         package = Package(archive, limits)
-        names = package.names
-        if "word/document.xml" in names:
-            kind, parse = "DOCX", extract_docx
-        elif "xl/workbook.xml" in names:
-            kind, parse = "XLSX", extract_xlsx
-        else:
-            raise bad_input(
-                UNSUPPORTED_TYPE,
-                "the file is a ZIP archive but not DOCX or XLSX; upload the documents themselves",
-            )
+        kind = "Office"
         try:
+            main = next(iter(package.related("", "officeDocument")), "")
+            if main.startswith("word/") or "word/document.xml" in package.names:
+                kind, parse = "DOCX", extract_docx
+            elif main.startswith("xl/") or "xl/workbook.xml" in package.names:
+                kind, parse = "XLSX", extract_xlsx
+            else:
+                raise bad_input(
+                    UNSUPPORTED_TYPE,
+                    "the file is a ZIP archive but not DOCX or XLSX; upload the documents themselves",
+                )
             return parse(package, max_bytes)
         except ApplicationError:
             raise
         except etree.XMLSyntaxError as e:
             if "depth" in str(e).lower():
                 raise too_large("nests its XML deeper than 256 levels, the parser's bound") from None
-            raise bad_input(
-                CORRUPT_DOCUMENT, f"the {kind} file is damaged (bad XML: {e}); save it again and upload"
-            ) from None
+            raise _damaged(package, kind, f"bad XML: {e}") from None
         except Exception as e:  # parsers of untrusted files fail in many ways; each means "damaged"
-            raise bad_input(
-                CORRUPT_DOCUMENT, f"the {kind} file is damaged ({type(e).__name__}); save it again and upload"
-            ) from None
+            raise _damaged(package, kind, type(e).__name__) from None
+
+
+def _damaged(package: Package, kind: str, detail: str) -> ApplicationError:
+    """A file we could not read; Strict Open XML is named, since saving it again as Strict would not help."""
+    if package.strict:
+        save_as = "Word Document (.docx)" if kind == "DOCX" else "Excel Workbook (.xlsx)"
+        return bad_input(
+            UNSUPPORTED_TYPE,
+            f"the {kind} file is saved as Strict Open XML and could not be read ({detail}); "
+            f"open it and save it as {save_as}, then upload that",
+        )
+    return bad_input(CORRUPT_DOCUMENT, f"the {kind} file is damaged ({detail}); save it again and upload")

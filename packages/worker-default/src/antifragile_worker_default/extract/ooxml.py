@@ -30,6 +30,11 @@ class Package:
         self.limits = limits
         self.names = set(archive.namelist())
 
+    @property
+    def strict(self) -> bool:
+        """Saved as Strict Open XML (its relationships use the purl.oclc.org namespaces)."""
+        return "_rels/.rels" in self.names and b"purl.oclc.org/ooxml" in self.archive.read("_rels/.rels")
+
     def open(self, name: str) -> IO[bytes]:
         return self.archive.open(name)
 
