@@ -8,12 +8,12 @@ a thread. Bad input raises a non-retryable ApplicationError whose message says w
 What each format uses, measured on the shared ingestion cases plus tests/fault_corpus
 (benchmarks/extract_candidates.py; cases passed, refusals, limits and our output conventions such as
 tab-separated rows and "[Header]" marks included, so the notes say what a wrapper could not fix):
-- DOCX: lxml over the WordprocessingML (20/20). python-docx 1/20 (no text boxes, insertions, notes,
-  headers; Strict fails); docx2python 8/20 (doubles text boxes and moved text, keeps deleted rows,
-  fails on parts without an r: namespace); mammoth 7/20 (no headers, footers or footnotes).
+- DOCX: lxml over the WordprocessingML (21/21). python-docx 1/21 (no text boxes, insertions, notes,
+  headers; Strict fails); docx2python 8/21 (doubles text boxes and moved text, keeps deleted rows,
+  fails on parts without an r: namespace); mammoth 7/21 (no headers, footers or footnotes).
 - XLSX: lxml iterparse of the cells present, openpyxl only for date formats (9/9). openpyxl read-only
-  trusts <dimension> (0/9), with reset_dimensions 2/9 (formulas without a cached value vanish, a
-  million-row claim is walked row by row); python-calamine 1/9 (formula text lost, 4 s to materialise
+  trusts <dimension> (0/9; a two-cell sheet claiming a million rows runs for minutes), with
+  reset_dimensions 2/9 (formulas without a cached value vanish, a million-row claim is walked row by row); python-calamine 1/9 (formula text lost, 4 s to materialise
   a two-cell sheet that claims a million rows, 30 MB of shared strings expanded before any limit acts).
 - Text/MD/CSV: BOM, UTF-16 by its NUL pattern, UTF-8, a declared charset, lenient UTF-8, then
   charset-normalizer among legacy encodings, cp1252 winning ties (18/18). charset-normalizer alone
