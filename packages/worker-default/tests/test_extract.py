@@ -4,7 +4,6 @@ import codecs
 import io
 import os
 import zipfile
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from antifragile_worker_default.extract import (
     PDF,
     TXT,
     XLSX,
-    Limits,
     clean_text,
     extract,
     text_hash,
@@ -166,10 +164,6 @@ def test_bad_input_is_a_clear_non_retryable_error(case: str, samples: Any) -> No
     assert words in caught.value.message
 
 
-def _limits(**overrides: int) -> Limits:
-    return replace(Limits.defaults(), **overrides)
-
-
 def _cells(count: int) -> bytes:
     rows = "".join(
         f'<row r="{r}">' + cell(f"A{r}", f"value {r}", kind="inlineStr") + "</row>"
@@ -179,17 +173,25 @@ def _cells(count: int) -> bytes:
 
 
 LIMITS = {
-    "cells": (lambda: _cells(10), _limits(max_xlsx_cells=5), "MAX_XLSX_CELLS"),
-    "xlsx text": (lambda: _cells(50), _limits(max_text_chars=200), "MAX_TEXT_CHARS"),
-    "plain text": (lambda: b"words " * 100, _limits(max_text_chars=200), "MAX_TEXT_CHARS"),
+    "cells": (lambda: _cells(10), {"max_cells": 5}, "MAX_XLSX_CELLS"),
+    "xlsx text": (lambda: _cells(50), {"max_chars": 200}, "MAX_DOCUMENT_CHARS"),
+    "plain text": (lambda: b"words " * 100, {"max_chars": 200}, "MAX_DOCUMENT_CHARS"),
+    "text amplification": (
+        lambda: xlsx(
+            {"S": "".join(f'<row r="{r}">{cell(f"A{r}", "0", kind="s")}</row>' for r in range(1, 201))},
+            shared=["x" * 1000],
+        ),
+        {},
+        "20x the",
+    ),
     "xml depth": (
         lambda: docx("<w:customXml>" * 30 + p("deep") + "</w:customXml>" * 30),
-        _limits(max_xml_depth=20),
+        {"max_xml_depth": 20},
         "MAX_XML_DEPTH",
     ),
     "parser depth": (
         lambda: docx("<w:customXml>" * 300 + p("deep") + "</w:customXml>" * 300),
-        _limits(),
+        {},
         "256 levels",
     ),
 }
@@ -198,16 +200,17 @@ LIMITS = {
 @pytest.mark.parametrize("case", LIMITS, ids=list(LIMITS))
 def test_past_a_limit_is_document_too_large_naming_it(case: str) -> None:
     make, limits, words = LIMITS[case]
+    data = make()
     with pytest.raises(ApplicationError) as caught:
-        extract(make(), LIMIT, limits)
+        extract(data, len(data) if case == "text amplification" else LIMIT, **limits)
     assert (caught.value.type, caught.value.non_retryable) == (errors.DOCUMENT_TOO_LARGE, True)
     assert words in caught.value.message
 
 
 def test_within_the_limits_the_same_files_are_read() -> None:
-    assert extract(_cells(5), LIMIT, _limits(max_xlsx_cells=5)).text.endswith("value 5")
+    assert extract(_cells(5), LIMIT, max_cells=5).text.endswith("value 5")
     nested = docx("<w:customXml>" * 15 + p("deep") + "</w:customXml>" * 15)
-    assert extract(nested, LIMIT, _limits(max_xml_depth=20)).text == "deep"
+    assert extract(nested, LIMIT, max_xml_depth=20).text == "deep"
 
 
 def test_clean_text_keeps_tabs_and_newlines_only() -> None:

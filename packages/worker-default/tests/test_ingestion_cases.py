@@ -19,7 +19,6 @@ Run = Callable[[Resources, Any, Any], Awaitable[Any]]
 Stage = Callable[[ObjectStore, str, str, bytes], Awaitable[DocumentUpload]]
 
 SHARED = Path(__file__).parents[3] / ".." / "shared" / "ingestion-cases"
-PDF_BRANCH = {"pdf_zero_pages", "pdf_repeated_page_refs_10k"}
 UPLOADED_OWN = [
     "docx_textbox_alternate_content",
     "xlsx_million_row_claim",
@@ -31,14 +30,7 @@ UPLOADED_OWN = [
 def _shared_cases() -> list[Any]:
     if not (SHARED / "expect.json").is_file():
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"no shared ingestion cases at {SHARED}"))]
-    return [
-        pytest.param(
-            name,
-            id=name,
-            marks=[pytest.mark.xfail(strict=False, reason="PDF branch")] if name in PDF_BRANCH else [],
-        )
-        for name in json.loads((SHARED / "expect.json").read_text())
-    ]
+    return [pytest.param(name, id=name) for name in json.loads((SHARED / "expect.json").read_text())]
 
 
 async def _upload(

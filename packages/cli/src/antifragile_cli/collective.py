@@ -16,6 +16,7 @@ from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
 from antifragile_workflows.catchball import (
+    ENDED,
     CatchballAnswer,
     CatchballSession,
     CatchballWorkflow,
@@ -133,7 +134,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         for record in state.turns[shown:]:
             _print_turn(record)
         shown = len(state.turns)
-        if state.status in ("agreed", "max_rounds", "failed"):
+        if state.status in ENDED:
             break
         if state.whose_turn is None or len(state.turns) == let_pass:
             await asyncio.sleep(POLL_SECONDS)
@@ -149,8 +150,13 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         except WorkflowUpdateFailedError as err:
             print(f"  not taken: {err.cause or err}")
     outcome = await handle.result()
-    verdict = "AGREED" if outcome.agreed else "NOT AGREED"
+    verdict = {"agreed": "AGREED", "no_response": "NO RESPONSE"}.get(outcome.status, "NOT AGREED")
     print(f"\n{verdict} after {outcome.rounds} round(s):\n{outcome.statement}")
+    if outcome.ai_drafted_turns:
+        print(
+            f"{outcome.ai_drafted_turns} turn(s) AI-drafted for silent participants; "
+            "drafted turns never count as agreement"
+        )
     if outcome.error is not None:
         print(f"error: the session stopped: {outcome.error}", file=sys.stderr)
         return 1
@@ -159,7 +165,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_turn(record: TurnRecord) -> None:
     turn = record.turn
-    marker = " [AI-drafted: no answer in time]" if turn.ai_drafted else ""
+    marker = " [AI-drafted: no answer in time; not their agreement]" if turn.ai_drafted else ""
     print(f"  {turn.participant} ({turn.level}){marker}: {'agrees' if turn.agreed else 'asks for changes'}")
     if turn.feedback:
         print(f"    feedback: {turn.feedback}")
@@ -233,12 +239,20 @@ async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_costs(report: CostReport) -> str:
     lines = [f"LLM costs of {report.organization_id} since {report.since:%Y-%m-%d %H:%M} UTC"]
-    lines.append(f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}")
+    lines.append(
+        f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}"
+        f" {'unknown':>8} {'estim.':>7}"
+    )
     for line in report.lines:
         lines.append(
             f"  {line.activity:<28} {line.model:<20} {line.calls:>6} {line.input_tokens:>10} "
-            f"{line.output_tokens:>10} {line.cost_usd:>12.6f}"
+            f"{line.output_tokens:>10} {line.cost_usd:>12.6f} {line.unknown_calls:>8} "
+            f"{line.estimated_calls:>7}"
         )
+    lines.append(
+        "  unknown: no answer came back (timeout, 5xx), booked at the reserved amount; "
+        "estim.: no usage reported, tokens counted locally"
+    )
     budget = f"${report.budget_usd:.2f}" if report.budget_usd is not None else "no budget set"
     lines.append(
         f"spent ${report.spent_usd:.6f}, reserved by calls in flight ${report.reserved_usd:.6f}, {budget}"

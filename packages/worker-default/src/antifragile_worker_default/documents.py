@@ -2,25 +2,37 @@
 
 Write order makes a retry after a crash converge: nothing is written until extraction succeeded;
 then the original and the text go to keys derived from the content hash (rewriting them is harmless),
-and last the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash).
+and last the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash). Extraction runs
+in a child process (`extraction_pool`) within the upload limits; the activity heartbeats meanwhile.
 """
 
 import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, DocumentUpload, ProcessedDocument
+from antifragile_core.contracts.documents import (
+    OCR_PAGES_CHARS,
+    PROCESS_DOCUMENT_UPLOAD,
+    DocumentUpload,
+    ProcessedDocument,
+)
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from antifragile_core.storage import ObjectNotFound, checked_org_key, org_key
+from temporalio import activity
 
-from .extract import Extracted, Limits, check_size, extract, text_hash
+from .extract import Extracted, check_size, text_hash
+from .extraction_pool import shared_pool
 from .resources import Resources
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+"""Well inside the contract's 30-s heartbeat timeout; the SDK batches them anyway."""
 
 _UNSAFE_FILENAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
 
@@ -28,9 +40,26 @@ _UNSAFE_FILENAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
 def activities(res: Resources) -> list[Callable[..., Any]]:
     @PROCESS_DOCUMENT_UPLOAD.implement
     async def process_document_upload(upload: DocumentUpload) -> ProcessedDocument:
-        return await process_upload(res, upload)
+        async with _heartbeating():
+            return await process_upload(res, upload)
 
     return [process_document_upload]
+
+
+@asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat every HEARTBEAT_SECONDS while the block runs (downloads, extraction, writes)."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def check_filename(filename: str) -> None:
@@ -53,8 +82,7 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
     row = await _find(res.pool, org, content_hash)
     text = await _stored_text(res, row["text_key"]) if row is not None else None
     if row is None or text is None:
-        limits = Limits.from_settings(res.settings)
-        extracted = await asyncio.to_thread(extract, data, res.settings.max_document_bytes, limits)
+        extracted = await shared_pool(res.settings).extract(data)
         text = extracted.text
         fingerprint = await asyncio.to_thread(text_hash, text)
         original_key = org_key(org, "documents", content_hash, "original")
@@ -86,7 +114,24 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
         text_excerpt=text[:limit],
         text_truncated=len(text) > limit,
         duplicate=duplicate,
+        ocr_pages=page_ranges(row["ocr_pages"]),
+        ocr_confidence=row["ocr_confidence"],
     )
+
+
+def page_ranges(pages: Sequence[int]) -> str:
+    """Sorted page numbers as ranges ("1-3, 7"), cut to OCR_PAGES_CHARS with a count of the pages."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][1] + 1:
+            runs[-1][1] = page
+        else:
+            runs.append([page, page])
+    text = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
+    if len(text) <= OCR_PAGES_CHARS:
+        return text
+    suffix = f", … ({len(pages)} pages)"
+    return text[: text.rfind(", ", 0, OCR_PAGES_CHARS - len(suffix))] + suffix
 
 
 async def _staged_bytes(res: Resources, upload: DocumentUpload) -> bytes:
@@ -127,8 +172,9 @@ async def _insert(
     inserted = await pool.fetchrow(
         """
         INSERT INTO documents (organization_id, content_hash, text_hash, filename, media_type, title,
-                               page_count, char_count, size_bytes, original_key, text_key, upload_key)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                               page_count, char_count, size_bytes, original_key, text_key, upload_key,
+                               ocr_pages, ocr_confidence)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (organization_id, content_hash) DO NOTHING
         RETURNING *
         """,
@@ -144,6 +190,8 @@ async def _insert(
         original_key,
         text_key,
         upload.upload_key,
+        list(extracted.ocr_pages),
+        extracted.ocr_confidence,
     )
     if inserted is not None:
         return inserted

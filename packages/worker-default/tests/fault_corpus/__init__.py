@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from antifragile_core.settings import Settings
 from antifragile_worker_default.extract import Extracted, extract
 from temporalio.exceptions import ApplicationError
 
@@ -105,17 +106,29 @@ def check(expectation: dict[str, Any], outcome: Outcome) -> list[str]:
 
 
 def run_extract(data: bytes, max_bytes: int) -> Outcome:
-    """`extract()` on one file, as an Outcome."""
+    """`extract()` on one file under the settings' default limits, as an Outcome."""
+    defaults = Settings.model_construct()  # the defaults, whatever the environment says
     start = time.perf_counter()
     try:
-        result = extract(data, max_bytes)
+        result = extract(
+            data,
+            max_bytes,
+            max_pages=defaults.max_document_pages,
+            max_chars=defaults.max_document_chars,
+            max_cells=defaults.max_xlsx_cells,
+            max_xml_depth=defaults.max_xml_depth,
+            ocr=defaults.ocr_enabled,
+        )
     except ApplicationError as e:
         return Outcome(time.perf_counter() - start, error=e)
     return Outcome.of(result, time.perf_counter() - start)
 
 
 def fidelity_score(directory: Path) -> tuple[int, int]:
-    """(cases passed, cases) of `extract()` over a folder of cases with an expect.json."""
+    """(cases passed, cases) of `extract()` over a folder of cases with an expect.json; a folder without
+    one gets this corpus written into it first."""
+    if not (directory / "expect.json").exists():
+        write_corpus(directory)
     expectations = json.loads((directory / "expect.json").read_text())
     passed = 0
     for name, expectation in expectations.items():

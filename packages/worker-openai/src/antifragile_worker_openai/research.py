@@ -13,10 +13,11 @@ from antifragile_core.contracts.collective import (
     PERFORM_SIMPLE_RESEARCH,
     Citation,
     Passage,
+    Quote,
     ResearchAnswer,
     ResearchRequest,
 )
-from antifragile_core.contracts.documents import Confidence
+from antifragile_core.contracts.documents import MAX_LIST_ITEMS, Confidence, Paragraph
 from antifragile_core.errors import NOT_FOUND, bad_input
 from antifragile_core.settings import Settings
 from pydantic import Field, create_model
@@ -24,10 +25,9 @@ from pydantic import Field, create_model
 from .attribution import id_choice, known
 from .budget import model_used
 from .resources import Resources
+from .untrusted import material, with_data_rule
 
-QUOTE_CHARS = 500
-
-INSTRUCTIONS = (
+INSTRUCTIONS = with_data_rule(
     "You answer questions for an organisation's strategy team from passages of its own documents. "
     "Use only what the passages say; never invent facts, names or numbers. Cite every passage your "
     "answer relies on by its id, quoting the exact words you used. When the passages do not answer the "
@@ -42,19 +42,24 @@ def draft_type(passages: list[Passage]) -> type[Model]:
         "CitedPassage",
         __base__=Model,
         passage_id=(id_choice([p.passage_id for p in passages]), Field(description="The passage's id.")),
-        quote=(str, Field(description="The exact words of the passage the answer relies on.")),
+        quote=(Quote, Field(description="The exact words of the passage the answer relies on.")),
     )
     return create_model(
         "ResearchDraft",
         __base__=Model,
-        answer=(str, Field(min_length=1, description="The answer, a few sentences.")),
-        citations=(list[cited], Field(description="The passages the answer relies on.")),  # type: ignore[valid-type]
+        answer=(Paragraph, Field(description="The answer, a few sentences.")),
+        citations=(
+            list[cited],  # type: ignore[valid-type]
+            Field(max_length=MAX_LIST_ITEMS, description="The passages the answer relies on."),
+        ),
         confidence=(Confidence, Field(description="How well the passages support the answer, 0 to 1.")),
     )
 
 
 def prompt_for(request: ResearchRequest) -> str:
-    listing = "\n\n".join(f"[{p.passage_id}] ({p.filename})\n{p.text}" for p in request.passages)
+    listing = "\n\n".join(
+        material(f"passage {p.passage_id}", f"File name: {p.filename}\n\n{p.text}") for p in request.passages
+    )
     return f"Question: {request.question}\n\nPassages:\n\n{listing or '(none)'}"
 
 
@@ -68,7 +73,7 @@ def citations_from(draft_citations: list[Any], passages: list[Passage]) -> tuple
             passage_id=i,
             document_id=by_id[i].document_id,
             filename=by_id[i].filename,
-            quote=quotes[i][:QUOTE_CHARS],
+            quote=quotes[i],
         )
         for i in kept_ids
     ]

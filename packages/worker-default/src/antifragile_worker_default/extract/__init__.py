@@ -2,8 +2,9 @@
 
 One module per format (`pdf`, `docx`, `xlsx`, `text`, `html`; `office` unpacks OOXML within bounds and
 `ooxml` parses its parts safely). Everything here is synchronous and CPU-bound; the activity runs it in
-a thread. Bad input raises a non-retryable ApplicationError whose message says what to do about it;
-`clean_text` (base) is the one place control characters leave every format's text and title.
+a child process (`extraction_pool`), which bounds its time and memory. Bad input raises a non-retryable
+ApplicationError whose message says what to do about it; `clean_text` (base) is the one place control
+characters leave every format's text and title.
 
 What each format uses, measured on the shared ingestion cases plus tests/fault_corpus
 (benchmarks/extract_candidates.py; cases passed, refusals, limits and our output conventions such as
@@ -23,8 +24,8 @@ tab-separated rows and "[Header]" marks included, so the notes say what a wrappe
 - HTML: selectolax (lexbor), recognised by content (prolog, doctype, fragments).
 """
 
+import dataclasses
 import hashlib
-from dataclasses import replace
 
 from antifragile_core.errors import DOCUMENT_TOO_LARGE, EMPTY_DOCUMENT, UNSUPPORTED_TYPE, bad_input
 
@@ -38,8 +39,8 @@ from .base import (
     TXT,
     XLSX,
     Extracted,
-    Limits,
-    check_text_size,
+    OfficeLimits,
+    check_chars,
     clean_text,
     pieces,
 )
@@ -56,7 +57,6 @@ __all__ = [
     "TXT",
     "XLSX",
     "Extracted",
-    "Limits",
     "check_size",
     "clean_text",
     "extract",
@@ -89,29 +89,41 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def extract(data: bytes, max_bytes: int, limits: Limits | None = None) -> Extracted:
-    """Detect the type of `data` and extract its text, page count and title, within `limits`."""
-    limits = limits or Limits.defaults()
+def extract(
+    data: bytes,
+    max_bytes: int,
+    *,
+    max_pages: int | None = None,
+    max_chars: int | None = None,
+    max_cells: int | None = None,
+    max_xml_depth: int = 256,
+    ocr: bool = True,
+) -> Extracted:
+    """Detect the type of `data` and extract its text, page count and title.
+
+    `max_pages`, `max_chars`, `max_cells` (None: unlimited) and `max_xml_depth` refuse a document past
+    them; `ocr` reads PDF pages without a text layer by OCR.
+    """
     if not data:
         raise bad_input(EMPTY_DOCUMENT, "the file is empty (0 bytes); upload the document again")
     check_size(len(data), max_bytes)
     if b"%PDF-" in data[:1024]:
-        result = extract_pdf(data)
+        result = extract_pdf(data, max_pages=max_pages, max_chars=max_chars, ocr=ocr)
     elif data.startswith(b"PK\x03\x04"):
-        result = extract_office(data, max_bytes, limits)
+        result = extract_office(data, max_bytes, OfficeLimits(max_chars, max_cells, max_xml_depth))
     else:
         for magic, what in _REFUSED_MAGIC:
             if data.startswith(magic):
                 raise bad_input(UNSUPPORTED_TYPE, f"the file is {what}")
         result = extract_text(data)
-    check_text_size(len(result.text), max_bytes, limits)
-    text = clean_text(result.text)
-    if not text or text.isspace():
+    check_chars(len(result.text), max_chars, max_bytes)
+    result = dataclasses.replace(result, text=clean_text(result.text))
+    if not result.text or result.text.isspace():
         raise bad_input(
             EMPTY_DOCUMENT,
             "the document contains no extractable text (a scan?); upload a version with a text layer",
         )
-    return replace(result, text=text)
+    return result
 
 
 def text_hash(text: str) -> str:

@@ -5,7 +5,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from antifragile_core.errors import DOCUMENT_TOO_LARGE, bad_input
-from antifragile_core.settings import Settings
 from temporalio.exceptions import ApplicationError
 
 PDF = "application/pdf"
@@ -38,42 +37,25 @@ class Extracted:
     text: str
     page_count: int
     title: str | None
+    ocr_pages: tuple[int, ...] = ()
+    """1-based numbers of the pages whose text was read by OCR."""
+    ocr_confidence: float | None = None
+    """Mean recognition score (0-1] over the OCR'd lines; None when nothing was OCR'd."""
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Bounds on one upload's extraction, from the settings that name them (see the README)."""
+class OfficeLimits:
+    """What reading one DOCX/XLSX may cost (None: unlimited); the errors name the settings."""
 
-    max_text_chars: int
-    max_xlsx_cells: int
-    max_xml_depth: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "Limits":
-        return cls(settings.max_text_chars, settings.max_xlsx_cells, settings.max_xml_depth)
-
-    @classmethod
-    def defaults(cls) -> "Limits":
-        """The settings' defaults, without reading the environment."""
-        return cls.from_settings(Settings.model_construct())
+    max_chars: int | None = None
+    max_cells: int | None = None
+    max_xml_depth: int = 256
 
 
 def too_large(what: str, setting: str | None = None) -> ApplicationError:
     """DocumentTooLarge for a document past one of the limits, naming the setting that raises it."""
     advice = f"split it, or raise {setting}" if setting else "split it"
     return bad_input(DOCUMENT_TOO_LARGE, f"the document {what}; {advice}")
-
-
-def check_text_size(chars: int, max_bytes: int, limits: Limits) -> None:
-    """Refuse text past MAX_TEXT_CHARS, or past MAX_EXPANSION x the upload limit (amplification)."""
-    if chars > limits.max_text_chars:
-        raise too_large(f"yields over {limits.max_text_chars:,} characters of text", "MAX_TEXT_CHARS")
-    if chars > MAX_EXPANSION * max_bytes:
-        raise too_large(
-            f"yields over {MAX_EXPANSION * max_bytes:,} characters of text, "
-            f"{MAX_EXPANSION}x the {max_bytes:,}-byte upload limit",
-            "MAX_DOCUMENT_BYTES",
-        )
 
 
 def pieces(text: str) -> Iterator[str]:
@@ -112,6 +94,22 @@ def tidy(text: str) -> str:
     """
     lines = [_SPACES.sub(" ", line).strip(" ") for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def check_chars(chars: int, max_chars: int | None, max_bytes: int | None = None) -> None:
+    """Refuse text over MAX_DOCUMENT_CHARS, or over MAX_EXPANSION x the upload limit (amplification)."""
+    if max_chars is not None and chars > max_chars:
+        raise bad_input(
+            DOCUMENT_TOO_LARGE,
+            f"the document holds over {max_chars:,} characters of text, the limit (MAX_DOCUMENT_CHARS); "
+            "split it into smaller documents",
+        )
+    if max_bytes is not None and chars > MAX_EXPANSION * max_bytes:
+        raise too_large(
+            f"yields over {MAX_EXPANSION * max_bytes:,} characters of text, "
+            f"{MAX_EXPANSION}x the {max_bytes:,}-byte upload limit",
+            "MAX_DOCUMENT_BYTES",
+        )
 
 
 def title(value: str | None) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .base import DOCX, Extracted, Limits, cells_text, tidy, title, too_large
+from .base import DOCX, Extracted, OfficeLimits, cells_text, tidy, title, too_large
 from .ooxml import Package, local, rel_id
 
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -37,7 +37,7 @@ class _Notes:
 class _Reader:
     """One walk over a document's stories (body, text boxes, notes, headers), in reading order."""
 
-    def __init__(self, w: str, limits: Limits, footnotes: _Notes, endnotes: _Notes) -> None:
+    def __init__(self, w: str, limits: OfficeLimits, footnotes: _Notes, endnotes: _Notes) -> None:
         self.w = w
         self.max_depth = limits.max_xml_depth
         self.footnotes = footnotes

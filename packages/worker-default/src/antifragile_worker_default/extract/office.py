@@ -7,13 +7,13 @@ from antifragile_core.errors import CORRUPT_DOCUMENT, UNSUPPORTED_TYPE, bad_inpu
 from lxml import etree
 from temporalio.exceptions import ApplicationError
 
-from .base import MAX_EXPANSION, Extracted, Limits, too_large
+from .base import MAX_EXPANSION, Extracted, OfficeLimits, too_large
 from .docx import extract_docx
 from .ooxml import Package
 from .xlsx import extract_xlsx
 
 
-def extract_office(data: bytes, max_bytes: int, limits: Limits) -> Extracted:
+def extract_office(data: bytes, max_bytes: int, limits: OfficeLimits) -> Extracted:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         expanded = sum(info.file_size for info in archive.infolist())

@@ -12,7 +12,7 @@ from typing import IO
 from antifragile_core.errors import CORRUPT_DOCUMENT, bad_input
 from lxml import etree
 
-from .base import Limits
+from .base import OfficeLimits
 
 _PLACEHOLDER_TITLES = {"word document", "document", "untitled"}
 """Titles that writing libraries and templates fill in by themselves, not the author's."""
@@ -25,7 +25,7 @@ _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "huge_tree": F
 class Package:
     """An opened OOXML package: its parts as parsed XML or streams, and their relationships."""
 
-    def __init__(self, archive: zipfile.ZipFile, limits: Limits) -> None:
+    def __init__(self, archive: zipfile.ZipFile, limits: OfficeLimits) -> None:
         self.archive = archive
         self.limits = limits
         self.names = set(archive.namelist())

@@ -16,7 +16,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
-from .base import XLSX, Extracted, cells_text, check_text_size, title, too_large
+from .base import XLSX, Extracted, cells_text, check_chars, title, too_large
 from .ooxml import Package, rel_id
 
 _COLUMN = re.compile(r"[A-Z]+")
@@ -39,6 +39,7 @@ def extract_xlsx(package: Package, max_bytes: int) -> Extracted:
         else CALENDAR_WINDOWS_1900,
     )
 
+    limits = package.limits
     lines: list[str] = []
     chars = cells = sheets = 0
     for sheet in workbook.iterfind("{*}sheets/{*}sheet"):
@@ -50,11 +51,11 @@ def extract_xlsx(package: Package, max_bytes: int) -> Extracted:
         with package.open(name) as stream:
             for row in reader.rows(stream):
                 cells += sum(1 for value in row if value)
-                if cells > package.limits.max_xlsx_cells:
-                    raise too_large(f"holds over {package.limits.max_xlsx_cells:,} cells", "MAX_XLSX_CELLS")
+                if limits.max_cells is not None and cells > limits.max_cells:
+                    raise too_large(f"holds over {limits.max_cells:,} cells", "MAX_XLSX_CELLS")
                 line = cells_text(row)
                 chars += len(line) + 1
-                check_text_size(chars, max_bytes, package.limits)
+                check_chars(chars, limits.max_chars, max_bytes)
                 lines.append(line)
     if not cells:
         raise bad_input(
