@@ -15,8 +15,9 @@ tab-separated rows and "[Header]" marks included, so the notes say what a wrappe
 - XLSX: lxml iterparse of the cells present, openpyxl only for date formats (9/9). openpyxl read-only
   trusts <dimension> (0/9; a two-cell sheet claiming a million rows runs for minutes), with
   reset_dimensions 2/9 (formulas without a cached value vanish, a million-row claim is walked row by
-  row); python-calamine 1/9 (formula text lost, 4 s to materialise a two-cell sheet that claims a
-  million rows, 30 MB of shared strings expanded before any limit acts).
+  row); python-calamine 2/9 (formula text lost; ~4 s to materialise a two-cell sheet that claims a
+  million rows, failing the 5 s bound on a busy machine; 30 MB of shared strings expanded before any
+  limit can act).
 - Text/MD/CSV: BOM, UTF-16 by its NUL pattern, UTF-8, a declared charset, lenient UTF-8, then
   charset-normalizer among legacy encodings, cp1252 winning ties (18/18). charset-normalizer alone
   8/18 (short Western text read as cp1250/Mac Roman, one bad byte turns UTF-8 into mojibake);
