@@ -91,6 +91,7 @@ async def test_same_bytes_twice_create_nothing_new(
         first_upload = await stage(res.store, org_id, "plan.md", STRATEGY)
         first = await _process(run_activity, res, first_upload)
         written = await _written(res, org_id)
+        assert not await res.store.exists(first_upload.upload_key), "the staged copy is deleted once stored"
 
         again = await _process(run_activity, res, await stage(res.store, org_id, "copy of plan.md", STRATEGY))
         assert again.duplicate and again.document_id == first.document_id

@@ -41,7 +41,7 @@ from antifragile_worker_openai.budget import (
 from antifragile_worker_openai.llm import LLM
 from antifragile_worker_openai.main import create_worker as openai_worker
 from antifragile_worker_openai.ratelimit import TokenBucket
-from antifragile_worker_openai.research import citations_from, web_search_allowed
+from antifragile_worker_openai.research import citations_from, quoted_in, web_search_allowed
 from antifragile_worker_openai.resources import Resources as OpenAIResources
 from antifragile_worker_openai.wisdom import attributed, backed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
@@ -165,6 +165,12 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
     client, settings = llm_fleet.client, llm_fleet.settings
     mine = await add_document(llm_fleet, org_id, "plan.md", PLAN)
     await add_document(llm_fleet, f"{org_id}-rival", "rival.md", RIVAL)
+    # What the model says: one quote the passage holds (case and line breaks aside), one it does not.
+    cited = [
+        {"passage_id": f"{mine}#0", "quote": "a SHORTAGE of certified\ndrivers"},
+        {"passage_id": f"{mine}#0", "quote": "drivers are plentiful"},
+    ]
+    openai_server.script_answer({"answer": "Driver shortage.", "citations": cited, "confidence": 0.9})
     question = ResearchQuestion(organization_id=org_id, question="What is the main risk to the expansion?")
     answer = await (await start(client, settings, ResearchWorkflow.run, question)).result()
     report = await manage(
@@ -178,7 +184,9 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
     assert "Zephyrine" not in request.text_of("user") and "refrigerated depots" in request.text_of("user")
     supplied = enum_of(request, "passage_id")
     assert supplied and all(p.startswith(f"{mine}#") for p in supplied)
-    assert answer.citations and answer.dropped_citations == 0
+    assert [c.quote for c in answer.citations] == ["a SHORTAGE of certified\ndrivers"]
+    assert (answer.dropped_citations, answer.unverified_citations) == (0, 1)
+    assert answer.grounded and not answer.web_search_used
     assert {c.document_id for c in answer.citations} == {mine}
     assert {c.passage_id for c in answer.citations} <= set(supplied)
     assert answer.model == MODEL and answer.usage == usage_of([request])
@@ -194,6 +202,19 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
     [line] = report.lines
     assert (line.activity, line.model, line.calls) == ("perform_simple_research", MODEL, 1)
     assert report.spent_usd == pytest.approx(float(expected)) and report.reserved_usd == 0
+
+
+async def test_research_whose_quotes_are_not_in_the_passages_says_it_is_ungrounded(
+    llm_fleet: DefaultResources, openai_server: ServerScope, org_id: str
+) -> None:
+    mine = await add_document(llm_fleet, org_id, "plan.md", PLAN)
+    invented = [{"passage_id": f"{mine}#0", "quote": "Northwind will close every depot"}]
+    openai_server.script_answer({"answer": "They close depots.", "citations": invented, "confidence": 0.95})
+    question = ResearchQuestion(organization_id=org_id, question="What happens to the depots?")
+    answer = await (
+        await start(llm_fleet.client, llm_fleet.settings, ResearchWorkflow.run, question)
+    ).result()
+    assert answer.citations == [] and answer.unverified_citations == 1 and not answer.grounded
 
 
 async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
@@ -427,8 +448,10 @@ def test_invented_citations_and_attributions_are_dropped() -> None:
         def __init__(self, passage_id: str) -> None:
             self.passage_id, self.quote = passage_id, "Depots"
 
-    citations, dropped = citations_from([Cited("d1#0"), Cited("d9#9"), Cited("d1#0")], [passage])
-    assert [c.passage_id for c in citations] == ["d1#0"] and dropped == 1
+    checked = citations_from([Cited("d1#0"), Cited("d9#9"), Cited("d1#0")], [passage])
+    assert [c.passage_id for c in checked.citations] == ["d1#0"] and checked.dropped == 1
+    assert quoted_in("depots  IN\nriga", passage.text) and not quoted_in("Depots in Oslo", passage.text)
+    assert not quoted_in("   ", passage.text)
 
     point = {"point": "p", "contribution_ids": ["c1", "c7"]}
     theme = {"title": "t", "summary": "s", "contribution_ids": ["c7"]}

@@ -90,7 +90,13 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  [{n}] {c.filename} ({c.passage_id}): “{c.quote}”")
     if answer.dropped_citations:
         print(f"  ({answer.dropped_citations} citation(s) of passages not supplied were dropped)")
-    print(f"confidence {answer.confidence:.2f} · {answer.model} · {_tokens(answer.usage)}")
+    if answer.unverified_citations:
+        print(f"  ({answer.unverified_citations} citation(s) whose quote is not in the passage were dropped)")
+    if not answer.grounded:
+        print("  No citation could be verified: the passages do not back this answer.")
+    if answer.web_search_used:
+        print("  The model searched the web.")
+    print(f"self-reported confidence {answer.confidence:.2f} · {answer.model} · {_tokens(answer.usage)}")
     return 0
 
 
@@ -224,7 +230,8 @@ def _print_wisdom(outcome: WisdomOutcome) -> None:
             print(f"  {label}: {point.point} [{', '.join(point.contribution_ids)}]")
     rec = synthesis.recommendation
     print(f"recommendation: {rec.point} [{', '.join(rec.contribution_ids)}]")
-    print(f"confidence {synthesis.confidence:.2f} · {synthesis.model} · {_tokens(synthesis.usage)}")
+    usage = _tokens(synthesis.usage)
+    print(f"self-reported confidence {synthesis.confidence:.2f} · {synthesis.model} · {usage}")
 
 
 async def show_costs(args: argparse.Namespace, settings: Settings) -> int:

@@ -50,6 +50,8 @@ class Fault:
     behaviour: str | None = None
     delay: float = 0.0
     size: int = 0
+    answer: str | None = None
+    """With behaviour "answer": the content to send, verbatim."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,11 @@ class ServerScope:
             count,
             after,
         )
+
+    def script_answer(self, answer: dict[str, Any]) -> None:
+        """Answer the next chat request with exactly `answer` as its JSON content: what a model said, for
+        tests of how the worker checks it (citations, attributions)."""
+        self._script(Fault(200, behaviour="answer", answer=json.dumps(answer)), 1, 0)
 
     def script_slow_fault(self, status: int, delay: float, count: int = 1) -> None:
         """Answer `count` requests with `status` after `delay` seconds: the request was sent and worked on."""
@@ -228,6 +235,8 @@ def _answer(body: dict[str, Any], fault: Fault | None) -> tuple[int, dict[str, A
     if response_format.get("type") == "json_schema":
         schema = response_format["json_schema"]["schema"]
         content: str | None = _misshapen(instance_for(schema, words), schema, fault)
+        if fault is not None and fault.answer is not None:
+            content = fault.answer
         if fault is not None and fault.status == 200 and behaviour in (None, "truncated"):
             content = content[: len(content) // 2]
             finish_reason = "length" if behaviour == "truncated" else "stop"

@@ -2,8 +2,10 @@
 
 Write order makes a retry after a crash converge: nothing is written until extraction succeeded;
 then the original and the text go to keys derived from the content hash (rewriting them is harmless),
-and last the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash). Extraction runs
-in a child process (`extraction_pool`) within the upload limits; the activity heartbeats meanwhile.
+then the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash), then the upload's
+row; last the staged copy is deleted, so each original is stored once. A retry that finds the staged
+copy gone answers from the upload's row. Extraction runs in a child process (`extraction_pool`) within
+the upload limits; the activity heartbeats meanwhile.
 """
 
 import asyncio
@@ -76,7 +78,10 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
     """Extract, store and record one upload; the same bytes again return the existing document."""
     org = upload.organization_id
     check_filename(upload.filename)
-    data = await _staged_bytes(res, upload)
+    staged = checked_org_key(org, upload.upload_key, "upload key")
+    data = await _staged_bytes(res, staged)
+    if data is None:
+        return await _processed_before(res, upload, staged)
     content_hash = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
 
     row = await _find(res.pool, org, content_hash)
@@ -93,18 +98,35 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
             res.pool, upload, content_hash, fingerprint, len(data), extracted, original_key, text_key
         )
     await _record_upload(res.pool, upload, row["id"])
-
-    duplicate = row["upload_key"] != upload.upload_key
+    await res.store.delete(staged)
     log.info(
         "document processed",
-        extra={"organization_id": org, "document_id": str(row["id"]), "duplicate": duplicate},
+        extra={"organization_id": org, "document_id": str(row["id"]), "staged_key": staged},
     )
+    return _processed(res, upload, row, text)
+
+
+async def _processed_before(res: Resources, upload: DocumentUpload, staged: str) -> ProcessedDocument:
+    """The result of an attempt that finished but was not reported (the staged copy is already gone)."""
+    row = await res.pool.fetchrow(
+        "SELECT d.* FROM document_uploads u JOIN documents d ON d.id = u.document_id"
+        " WHERE u.organization_id = $1 AND u.upload_key = $2",
+        upload.organization_id,
+        upload.upload_key,
+    )
+    text = await _stored_text(res, row["text_key"]) if row is not None else None
+    if row is None or text is None:
+        raise bad_input(NOT_FOUND, f"no staged upload at {staged!r}; upload the file again")
+    return _processed(res, upload, row, text)
+
+
+def _processed(res: Resources, upload: DocumentUpload, row: asyncpg.Record, text: str) -> ProcessedDocument:
     limit = res.settings.max_history_text_chars
     return ProcessedDocument(
         document_id=str(row["id"]),
-        organization_id=org,
+        organization_id=upload.organization_id,
         filename=upload.filename,
-        content_hash=content_hash,
+        content_hash=row["content_hash"],
         media_type=row["media_type"],
         title=row["title"],
         page_count=row["page_count"],
@@ -113,7 +135,7 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
         text_key=row["text_key"],
         text_excerpt=text[:limit],
         text_truncated=len(text) > limit,
-        duplicate=duplicate,
+        duplicate=row["upload_key"] != upload.upload_key,
         ocr_pages=page_ranges(row["ocr_pages"]),
         ocr_confidence=row["ocr_confidence"],
     )
@@ -134,14 +156,13 @@ def page_ranges(pages: Sequence[int]) -> str:
     return text[: text.rfind(", ", 0, OCR_PAGES_CHARS - len(suffix))] + suffix
 
 
-async def _staged_bytes(res: Resources, upload: DocumentUpload) -> bytes:
-    """The staged file; it must live under its own organisation's prefix."""
-    key = checked_org_key(upload.organization_id, upload.upload_key, "upload key")
+async def _staged_bytes(res: Resources, key: str) -> bytes | None:
+    """The staged file (its key checked to lie under its organisation), or None when it is gone."""
     try:
         check_size(await res.store.size(key), res.settings.max_document_bytes)
         return await res.store.get(key)
     except ObjectNotFound:
-        raise bad_input(NOT_FOUND, f"no staged upload at {key!r}; upload the file again") from None
+        return None
 
 
 async def _stored_text(res: Resources, text_key: str) -> str | None:

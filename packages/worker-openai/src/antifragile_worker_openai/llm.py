@@ -170,7 +170,7 @@ class LLM:
         spent = TokenUsage()
         for asked in (1, 2):
             completion = await self._send(client, request)
-            spent += completion.usage or TokenUsage()
+            spent += (completion.usage or TokenUsage()) + TokenUsage(web_searches=completion.searches)
             if completion.refusal is not None:
                 raise bad_input(
                     LLM_REFUSED,

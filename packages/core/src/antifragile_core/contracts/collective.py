@@ -62,11 +62,18 @@ class Citation(Model):
 
 
 class ResearchAnswer(Model):
+    """An answer and the citations that were checked: each names a supplied passage and its quote occurs
+    in that passage (modulo case and whitespace); `grounded` is false when none survived."""
+
     answer: Paragraph
     citations: Annotated[list[Citation], Field(max_length=MAX_LIST_ITEMS)]
     dropped_citations: int = Field(ge=0, description="citations of passages the model was not given")
-    web_search_used: bool = False
-    confidence: Confidence
+    unverified_citations: int = Field(
+        default=0, ge=0, description="citations dropped because their quote is not in the cited passage"
+    )
+    grounded: bool = Field(default=True, description="at least one citation was verified")
+    web_search_used: bool = Field(default=False, description="the model's response shows a web search")
+    confidence: Confidence = Field(description="self-reported by the model, not measured")
     model: Ref
     usage: TokenUsage
 
@@ -146,7 +153,7 @@ class WisdomSynthesis(Model):
     consensus: Annotated[list[AttributedPoint], Field(max_length=MAX_LIST_ITEMS)]
     dissent: Annotated[list[AttributedPoint], Field(max_length=MAX_LIST_ITEMS)]
     recommendation: AttributedPoint
-    confidence: Confidence
+    confidence: Confidence = Field(description="self-reported by the model, not measured")
     model: Ref
     usage: TokenUsage
 
