@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     max_extract_memory_mb: int = Field(default=4_096, ge=256)
     extract_processes: int = Field(default=4, ge=1)
     ocr_enabled: bool = True  # read PDF pages without a text layer by OCR
+    max_xlsx_cells: int = Field(default=2_000_000, gt=0)  # non-empty cells across a workbook's sheets
+    # XML nesting in DOCX parts; libxml2 refuses deeper than 256 anyway (huge_tree stays off).
+    max_xml_depth: int = Field(default=128, ge=16, le=256)
 
     # Base models a training request may name besides the presets (see antifragile_core.base_models).
     model_dir: Path | None = None  # local model directories; a request names one relative to this
