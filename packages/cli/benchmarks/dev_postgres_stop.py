@@ -35,6 +35,7 @@ async def dev_stack(state: Path) -> tuple[asyncio.subprocess.Process, dict[str, 
     proc = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("antifragile")),
         *("dev", "--state-dir", str(state), "--port", str(free_port()), "--ui-port", str(free_port())),
+        *("--api-port", str(free_port())),
         *("--workers", "worker-default", "worker-openai"),
         stdout=asyncio.subprocess.PIPE,
         env={k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "S3_", "DATABASE_"))},

@@ -114,7 +114,13 @@ async def chaos_fleet(state_dir: Path, llm: ServerScope, workers: tuple[str, ...
         print(line, flush=True)
 
     stack = LocalStack(
-        state_dir, workers=workers, port=free_port(), ui_port=free_port(), worker_env=worker_env, say=say
+        state_dir,
+        workers=workers,
+        port=free_port(),
+        ui_port=free_port(),
+        api_port=None,
+        worker_env=worker_env,
+        say=say,
     )
     try:
         async with AsyncExitStack() as exits:

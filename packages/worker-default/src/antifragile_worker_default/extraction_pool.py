@@ -45,6 +45,8 @@ class Limits:
     seconds: float
     memory_mb: int
     ocr: bool
+    max_cells: int | None = None
+    max_xml_depth: int = 256
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Limits":
@@ -55,6 +57,8 @@ class Limits:
             seconds=settings.max_extract_seconds,
             memory_mb=settings.max_extract_memory_mb,
             ocr=settings.ocr_enabled,
+            max_cells=settings.max_xlsx_cells,
+            max_xml_depth=settings.max_xml_depth,
         )
 
 
@@ -179,7 +183,13 @@ def _extract_one(data: bytes, limits: Limits) -> tuple[Any, ...]:
         return (
             "ok",
             extract(
-                data, limits.max_bytes, max_pages=limits.max_pages, max_chars=limits.max_chars, ocr=limits.ocr
+                data,
+                limits.max_bytes,
+                max_pages=limits.max_pages,
+                max_chars=limits.max_chars,
+                max_cells=limits.max_cells,
+                max_xml_depth=limits.max_xml_depth,
+                ocr=limits.ocr,
             ),
         )
     except ApplicationError as e:
