@@ -23,6 +23,7 @@ from .health import WorkerHealth, serve_health
 from .metrics import fleet_gauges, telemetry_runtime
 from .settings import Settings
 from .tracing import tracing_interceptors
+from .versioning import deployment_config
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def build_worker(
         activity_executor=activity_executor,
         max_concurrent_activities=settings.max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
+        deployment_config=deployment_config(settings, queue),
         **options,
     )
 

@@ -24,7 +24,14 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(temporal_binary()),
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
-        dev_server_extra_args=["--dynamic-config-value", "frontend.workerHeartbeatsEnabled=false"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.workerHeartbeatsEnabled=false",
+            # A stopped worker counts as polling for this long (5 minutes by default), and a Worker
+            # Deployment version with pollers cannot be retired: short, so the versioning test can.
+            "--dynamic-config-value",
+            'matching.PollerHistoryTTL="3s"',
+        ],
     )
     yield env
     await env.shutdown()
