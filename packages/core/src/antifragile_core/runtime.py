@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from .health import WorkerHealth, serve_health
 from .metrics import fleet_gauges, telemetry_runtime
 from .settings import Settings
+from .single_use import ExitAfterActivities
 from .tracing import tracing_interceptors
 from .versioning import deployment_config
 
@@ -65,6 +66,11 @@ def build_worker(
     **options: Any,
 ) -> FleetWorker:
     """A worker on `queue` of this fleet (the settings' prefix applied)."""
+    if settings.exit_after_activities is not None:
+        options["interceptors"] = [
+            *options.get("interceptors", ()),
+            ExitAfterActivities(settings.exit_after_activities),
+        ]
     return FleetWorker(
         client,
         settings=settings,

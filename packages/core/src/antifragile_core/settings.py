@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     worker_versioning: bool = False
     build_id: str | None = None  # the image sets it; else <package version>+<GIT_COMMIT or git or "dev">
     git_commit: str | None = None
+    # Stop after this many activities (a worker run as one Kubernetes Job per training); unset: never.
+    exit_after_activities: int | None = Field(default=None, ge=1)
 
     # worker-ml: how often heartbeats (progress, checkpoint key) reach Temporal at most; the SDK's own
     # default waits up to a minute, too slow for live progress, cancellation and an up-to-date resume point.
