@@ -5,6 +5,7 @@ deployment's current version, and a PINNED workflow stays on the version it star
 (antifragile_workflows.versioning says which types pin). `antifragile fleet` promotes and retires versions.
 """
 
+import os
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 
@@ -13,6 +14,11 @@ from temporalio.worker import WorkerDeploymentConfig
 
 from .queues import DEFAULT_QUEUE, ML_QUEUE, OPENAI_QUEUE
 from .settings import Settings
+
+VERSIONED_PROCESS = os.environ.get("WORKER_VERSIONING", "").strip().lower() in {"1", "true", "yes", "on"}
+"""Whether this process's workers are versioned, read once at import: Temporal refuses a workflow task
+that declares a versioning behaviour from an unversioned worker, so workflow types declare theirs only
+in a versioned process (antifragile_workflows.versioning)."""
 
 WORKER_KINDS = {DEFAULT_QUEUE: "worker-default", ML_QUEUE: "worker-ml", OPENAI_QUEUE: "worker-openai"}
 """The worker kind serving each queue; its distribution is `antifragile-<kind>`."""

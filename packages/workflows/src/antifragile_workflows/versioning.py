@@ -13,6 +13,12 @@ the current build at their next workflow task, which the replay test (tests/test
 a change to their command order needs `workflow.patched`.
 """
 
+from temporalio import workflow
 from temporalio.common import VersioningBehavior
 
-PINNED = VersioningBehavior.PINNED
+with workflow.unsafe.imports_passed_through():
+    from antifragile_core.versioning import VERSIONED_PROCESS
+
+# Temporal refuses a behaviour from an unversioned worker (`antifragile dev`, tests): declared only when
+# this process's workers are versioned (WORKER_VERSIONING, as in the images).
+PINNED = VersioningBehavior.PINNED if VERSIONED_PROCESS else VersioningBehavior.UNSPECIFIED
