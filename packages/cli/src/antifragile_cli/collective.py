@@ -16,6 +16,7 @@ from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
 from antifragile_workflows.catchball import (
+    ENDED,
     CatchballAnswer,
     CatchballSession,
     CatchballWorkflow,
@@ -89,7 +90,13 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  [{n}] {c.filename} ({c.passage_id}): “{c.quote}”")
     if answer.dropped_citations:
         print(f"  ({answer.dropped_citations} citation(s) of passages not supplied were dropped)")
-    print(f"confidence {answer.confidence:.2f} · {answer.model} · {_tokens(answer.usage)}")
+    if answer.unverified_citations:
+        print(f"  ({answer.unverified_citations} citation(s) whose quote is not in the passage were dropped)")
+    if not answer.grounded:
+        print("  No citation could be verified: the passages do not back this answer.")
+    if answer.web_search_used:
+        print("  The model searched the web.")
+    print(f"self-reported confidence {answer.confidence:.2f} · {answer.model} · {_tokens(answer.usage)}")
     return 0
 
 
@@ -133,7 +140,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         for record in state.turns[shown:]:
             _print_turn(record)
         shown = len(state.turns)
-        if state.status in ("agreed", "max_rounds", "failed"):
+        if state.status in ENDED:
             break
         if state.whose_turn is None or len(state.turns) == let_pass:
             await asyncio.sleep(POLL_SECONDS)
@@ -149,8 +156,13 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         except WorkflowUpdateFailedError as err:
             print(f"  not taken: {err.cause or err}")
     outcome = await handle.result()
-    verdict = "AGREED" if outcome.agreed else "NOT AGREED"
+    verdict = {"agreed": "AGREED", "no_response": "NO RESPONSE"}.get(outcome.status, "NOT AGREED")
     print(f"\n{verdict} after {outcome.rounds} round(s):\n{outcome.statement}")
+    if outcome.ai_drafted_turns:
+        print(
+            f"{outcome.ai_drafted_turns} turn(s) AI-drafted for silent participants; "
+            "drafted turns never count as agreement"
+        )
     if outcome.error is not None:
         print(f"error: the session stopped: {outcome.error}", file=sys.stderr)
         return 1
@@ -159,7 +171,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_turn(record: TurnRecord) -> None:
     turn = record.turn
-    marker = " [AI-drafted: no answer in time]" if turn.ai_drafted else ""
+    marker = " [AI-drafted: no answer in time; not their agreement]" if turn.ai_drafted else ""
     print(f"  {turn.participant} ({turn.level}){marker}: {'agrees' if turn.agreed else 'asks for changes'}")
     if turn.feedback:
         print(f"    feedback: {turn.feedback}")
@@ -218,7 +230,8 @@ def _print_wisdom(outcome: WisdomOutcome) -> None:
             print(f"  {label}: {point.point} [{', '.join(point.contribution_ids)}]")
     rec = synthesis.recommendation
     print(f"recommendation: {rec.point} [{', '.join(rec.contribution_ids)}]")
-    print(f"confidence {synthesis.confidence:.2f} · {synthesis.model} · {_tokens(synthesis.usage)}")
+    usage = _tokens(synthesis.usage)
+    print(f"self-reported confidence {synthesis.confidence:.2f} · {synthesis.model} · {usage}")
 
 
 async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
@@ -233,12 +246,20 @@ async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_costs(report: CostReport) -> str:
     lines = [f"LLM costs of {report.organization_id} since {report.since:%Y-%m-%d %H:%M} UTC"]
-    lines.append(f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}")
+    lines.append(
+        f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}"
+        f" {'unknown':>8} {'estim.':>7}"
+    )
     for line in report.lines:
         lines.append(
             f"  {line.activity:<28} {line.model:<20} {line.calls:>6} {line.input_tokens:>10} "
-            f"{line.output_tokens:>10} {line.cost_usd:>12.6f}"
+            f"{line.output_tokens:>10} {line.cost_usd:>12.6f} {line.unknown_calls:>8} "
+            f"{line.estimated_calls:>7}"
         )
+    lines.append(
+        "  unknown: no answer came back (timeout, 5xx), booked at the reserved amount; "
+        "estim.: no usage reported, tokens counted locally"
+    )
     budget = f"${report.budget_usd:.2f}" if report.budget_usd is not None else "no budget set"
     lines.append(
         f"spent ${report.spent_usd:.6f}, reserved by calls in flight ${report.reserved_usd:.6f}, {budget}"

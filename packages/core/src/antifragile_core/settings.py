@@ -3,7 +3,7 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,23 @@ class Settings(BaseSettings):
     # Documents
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_history_text_chars: int = Field(default=24_000, gt=0)
+    # Bounded work per upload: past a limit the upload fails with DocumentTooLarge naming its variable.
+    max_document_pages: int = Field(default=10_000, gt=0)
+    max_document_chars: int = Field(default=25_000_000, gt=0)
+    # Extraction runs in child processes, at most `extract_processes` at once per worker; a child is
+    # killed past the time limit (kept under the upload activity's 10-minute start-to-close, which also
+    # covers storing) or fails when it needs more address space than the memory limit.
+    max_extract_seconds: float = Field(default=300.0, gt=0, le=480)
+    max_extract_memory_mb: int = Field(default=4_096, ge=256)
+    extract_processes: int = Field(default=4, ge=1)
+    ocr_enabled: bool = True  # read PDF pages without a text layer by OCR
+    max_xlsx_cells: int = Field(default=2_000_000, gt=0)  # non-empty cells across a workbook's sheets
+    # XML nesting in DOCX parts; libxml2 refuses deeper than 256 anyway (huge_tree stays off).
+    max_xml_depth: int = Field(default=128, ge=16, le=256)
+
+    # Base models a training request may name besides the presets (see antifragile_core.base_models).
+    model_dir: Path | None = None  # local model directories; a request names one relative to this
+    base_model_hub_ids: list[str] = Field(default_factory=list)  # hub ids the operator allows
 
     # Training readiness thresholds
     readiness_min_documents: int = 3
@@ -73,7 +90,6 @@ class Settings(BaseSettings):
     openai_model_catchball: str | None = None
     openai_model_wisdom: str | None = None
     openai_context_tokens: int = Field(default=12_000, gt=500)
-    openai_trace_export: bool = False
     # Per-request timeout; retries belong to Temporal (see antifragile_worker_openai.llm), not the client.
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
 
@@ -93,6 +109,7 @@ class Settings(BaseSettings):
     openai_queue_activities_per_second: float | None = Field(default=None, gt=0)  # queue-wide, Temporal
     openai_tokens_per_minute: int | None = Field(default=None, gt=0)  # per worker
     openai_web_search: bool = False  # hosted web search for research; OpenAI's own endpoint only
+    llm_web_search_price_usd: float = Field(default=0.025, ge=0)  # per hosted search; reserved and booked
     research_max_passages: int = Field(default=8, ge=1, le=50)
 
     # Operations: competitor scans, notifications, health checks
@@ -109,6 +126,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Scans and webhooks reach public addresses only; these networks (CIDR) are allowed besides, for
+    # on-premises targets. Checked after DNS resolution and on every redirect hop.
+    outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     health_check_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Worker
