@@ -370,6 +370,7 @@ async def record(out: Path) -> None:
                 openai_base_url=None,
                 readiness_min_documents=1,
                 readiness_min_tokens=10,
+                outbound_allowed_networks=["127.0.0.1/32"],  # the local site's feeds and webhook
                 graceful_shutdown_seconds=1.0,
             )
             stand_ins = StandIns()
