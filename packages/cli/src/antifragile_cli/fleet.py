@@ -80,6 +80,8 @@ class QueueView:
 
 
 async def describe_queue(client: Client, settings: Settings, queue: str) -> QueueView:
+    """One queue of this fleet: DescribeTaskQueue for pollers and backlog, DescribeWorkerDeployment for
+    routing, and a visibility count of the workflows pinned to each version."""
     name = settings.task_queue_prefix + queue
     workers: dict[str, set[str]] = {}
     backlog = {}
