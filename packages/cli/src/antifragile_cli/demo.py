@@ -18,6 +18,7 @@ from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, 
 from antifragile_workflows.management import manage
 from temporalio.client import Client
 
+from .demo_session import start_demo_catchball
 from .stack import LocalStack, add_stack_arguments
 from .training import watch
 
@@ -27,12 +28,6 @@ SMOKE_TRAINING = Hyperparameters(
     epochs=80, learning_rate=3e-3, batch_size=8, seq_len=128, checkpoint_every=50
 )
 """A tiny random model learns visibly only from many passes at a high rate: about 20 s on two CPU cores."""
-
-
-def llm_skipped_reason(settings: Settings) -> str | None:
-    if settings.llm_configured:
-        return None
-    return "no OPENAI_API_KEY or OPENAI_BASE_URL is set, so summary and analysis were not run"
 
 
 async def stage_uploads(settings: Settings, org: str, files: list[Path]) -> list[DocumentUpload]:
@@ -53,7 +48,7 @@ async def process_documents(
     batch = DocumentBatch(
         organization_id=org,
         uploads=await stage_uploads(settings, org, files),
-        llm_skipped_reason=llm_skipped_reason(settings),
+        llm_skipped_reason=settings.llm_skipped_reason,
     )
     workflow_id = f"documents-{org}-{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(
@@ -134,7 +129,8 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     files = list_documents(Path(args.docs))
     started = time.monotonic()
     print("Starting the local stack (Temporal dev server, PostgreSQL, workers) ...")
-    async with LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port) as stack:
+    stack = LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port, api_port=args.api_port)
+    async with stack:
         assert stack.client is not None
         print(f"Up in {time.monotonic() - started:.1f}s. Processing {len(files)} documents for {args.org}:")
         workflow_id, result = await process_documents(stack.client, stack.settings, args.org, files)
@@ -144,6 +140,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             status = await train_smoke_model(stack.client, stack.settings, args.org, f"demo-{workflow_id}")
         elif args.train:
             print("\nTraining skipped: the corpus is not ready.")
+        await start_demo_catchball(stack, args.org)
         workflows = f"{stack.ui_url}/namespaces/{stack.settings.temporal_namespace}/workflows"
         print(f"\nTemporal UI: {workflows}/{workflow_id} (while `antifragile dev` runs on {args.state_dir})")
     print(f"Done in {time.monotonic() - started:.1f}s.")

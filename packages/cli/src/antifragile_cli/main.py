@@ -13,10 +13,10 @@ from antifragile_core.settings import Settings
 from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 
-from . import collective, demo, fleet, schedules, stack, training
+from . import collective, demo, fleet, orgs, schedules, stack, training
 from .failures import report_failure
 
-COMMAND_MODULES = (stack, demo, schedules, training, collective, fleet)
+COMMAND_MODULES = (stack, demo, schedules, training, collective, orgs, fleet)
 """Each module exposes `register(subparsers)`; a subcommand's handler is `args.handler(args, settings)`."""
 
 

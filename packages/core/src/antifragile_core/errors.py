@@ -21,6 +21,10 @@ LLM_TRUNCATED = "LLMTruncated"
 """The answer was cut off at its token limit even after the limit was raised."""
 LLM_INVALID_OUTPUT = "LLMInvalidOutput"
 """The answer did not fit its schema, twice in a row."""
+NOT_ACCEPTED = "NotAccepted"
+"""A workflow update its validator refused (not your turn, the round has closed)."""
+INVALID_LINK = "InvalidLink"
+"""A participant link that is forged, tampered with or expired."""
 
 
 def bad_input(error_type: str, message: str) -> ApplicationError:

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
     outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     health_check_timeout_seconds: float = Field(default=5.0, gt=0)
 
+    # HTTP API and portal (antifragile-api): participant links are HMAC-signed with API_SIGNING_SECRET.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_public_url: str | None = None  # the base of participant links; default http://API_HOST:API_PORT
+    api_signing_secret: SecretStr | None = None  # required to start sessions with participant links
+    api_link_hours: float = Field(default=7 * 24, gt=0)  # how long a participant link stays valid
+
     # Worker
     log_level: str = "INFO"
     graceful_shutdown_seconds: float = 30.0
@@ -159,6 +166,13 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """An LLM can be called: a key for OpenAI, or a base URL for a compatible server."""
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def llm_skipped_reason(self) -> str | None:
+        """Why document batches skip their LLM steps (summary, analysis); None when they run."""
+        if self.llm_configured:
+            return None
+        return "no OPENAI_API_KEY or OPENAI_BASE_URL is set, so summary and analysis were not run"
 
     @cached_property
     def postgres_dsn(self) -> str:
