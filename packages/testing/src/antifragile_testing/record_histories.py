@@ -66,6 +66,7 @@ from antifragile_workflows.competitors import CompetitorMonitoringWorkflow, comp
 from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
 from antifragile_workflows.maintenance import MaintenanceRequest, MaintenanceWorkflow
 from antifragile_workflows.management import ManagementCall, ManagementWorkflow
+from antifragile_workflows.notices import NoticeWorkflow
 from antifragile_workflows.onboarding import OnboardingRequest, OrganizationOnboardingWorkflow
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
 from antifragile_workflows.training import TrainingWorkflow
@@ -246,6 +247,8 @@ class Recorder:
         )
         monitoring = CompetitorMonitoring(scan=scan, notify=self.target())
         await self.complete(CompetitorMonitoringWorkflow.run, monitoring)
+        notice = self.target().message(org, idempotency_key="replay-notice", subject="Your turn", body="b")
+        await self.complete(NoticeWorkflow.run, notice)
         onboarding = OnboardingRequest(
             organization_id=org, uploads=await self.uploads(org), admins=self.target(), monitoring=monitoring
         )
