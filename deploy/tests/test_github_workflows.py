@@ -58,7 +58,8 @@ def test_release_pushes_worker_images_with_the_tags_the_overlay_pins() -> None:
     jobs = load("release.yml")["jobs"]
     assert set(jobs["image"]["needs"]) == {"ci-passed", "build", "test"}
     push = steps(jobs["image"])
-    assert "antifragile/worker-$kind:$VERSION" in push and "--push" in push
+    assert "antifragile/worker-$kind:$VERSION" in push and "antifragile/api:$VERSION" in push
+    assert "--push" in push
     overlay = yaml.safe_load(
         (ROOT / "deploy" / "k8s" / "overlays" / "production" / "kustomization.yaml").read_text()
     )
