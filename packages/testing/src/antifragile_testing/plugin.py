@@ -5,10 +5,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from antifragile_cli.embedded import start_postgres, temporal_binary, temporal_test_server_binary
 from antifragile_core.settings import Settings
+from antifragile_worker_default import db
 from moto.server import ThreadedMotoServer
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -52,6 +54,15 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server, dsn = start_postgres(tmp_path_factory.mktemp("postgres") / "data")
     yield dsn
     server.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """The session's PostgreSQL migrated by worker-default, the owner of the schema; tests keep apart by
+    organisation."""
+    pool = await db.connect(postgres_dsn)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")
