@@ -9,29 +9,14 @@ import pytest
 from antifragile_cli.batches import follow, register_batch, start_batch
 from antifragile_core.settings import Settings
 from antifragile_testing.default_worker import default_worker
+from antifragile_testing.history import run_sizes
 from antifragile_workflows.documents import DOCUMENTS_PER_RUN, DocumentProgress
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 MAX_RUN_HISTORY_BYTES = 1_000_000
 """A run holds at most DOCUMENTS_PER_RUN children: measured 590 KB at 500 (2026-11), whatever the batch."""
 MAX_EVENT_BYTES = 64_000
 """The largest event is a page of the manifest (200 uploads, 30 KB measured); none carries document text."""
-
-
-async def run_sizes(client: Client, workflow_id: str, first_run: str) -> list[tuple[int, int]]:
-    """(history bytes, largest event bytes) of each run of the workflow, following continue-as-new."""
-    sizes, run_id = [], first_run
-    while run_id:
-        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
-        info = (await handle.describe()).raw_description.workflow_execution_info
-        largest, run_id = 0, ""
-        async for event in handle.fetch_history_events():
-            largest = max(largest, event.ByteSize())
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-                run_id = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-        sizes.append((info.history_size_bytes, largest))
-    return sizes
 
 
 @pytest.mark.parametrize("documents", [10, 1_000])
