@@ -40,12 +40,14 @@ async def test_add_a_folder_then_list_and_show(
     assert "Uploading 3 file(s)" in added
     assert "3 documents, 2 done, 1 failed" in added
     assert f"failures by type: {EMPTY_DOCUMENT} 1" in added
-    assert re.search(r"- plan\.md: done  #\d", added) and "- empty.txt: failed" in added
+    assert re.search(r"\d  done    [0-9a-f-]{36}  plan\.md\n", added)
+    assert re.search(r"\d  failed  -  +empty\.txt\n +process: EmptyDocument: ", added)
     batch_id = re.search(r"Batch (\S+) of", added).group(1)  # type: ignore[union-attr]
 
     assert await cli(settings, "documents", "list", org_id, "--batch", batch_id, "--limit", "2") == 0
     page = capsys.readouterr().out
-    assert page.count("\n- ") + page.startswith("- ") == 2 and "(more: --offset 2)" in page
+    assert re.findall(r"^ +(\d+)  (?:done|failed) ", page, re.MULTILINE) == ["0", "1"]
+    assert "(more: --offset 2)" in page
 
     assert await cli(settings, "documents", "list", org_id) == 0
     listing = capsys.readouterr().out

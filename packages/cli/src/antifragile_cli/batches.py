@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from antifragile_core.errors import NOT_READY, bad_input
+from antifragile_core.errors import INVALID_INPUT, NOT_READY, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_core.storage import open_store, org_key
@@ -43,7 +43,7 @@ def collect_files(paths: Sequence[Path]) -> list[File]:
         elif path.is_file():
             found.append((path.name, path))
         else:
-            raise bad_input(NOT_READY, f"{path} is neither a file nor a folder; check the path")
+            raise bad_input(INVALID_INPUT, f"{path} is neither a file nor a folder; check the path")
     return found
 
 
@@ -68,7 +68,7 @@ async def register_batch(
 ) -> DocumentBatch:
     """Stage `files` under the organisation's uploads and record the manifest; returns the workflow input."""
     if not files:
-        raise bad_input(NOT_READY, "no files to upload; give files or folders that hold some")
+        raise bad_input(INVALID_INPUT, "no files to upload; give files or folders that hold some")
     batch_id = f"b{uuid.uuid4().hex[:16]}"
     slots = asyncio.Semaphore(STAGE_CONCURRENCY)
     async with open_store(settings) as store:

@@ -33,7 +33,7 @@ async def process_documents(
     """Run the documents as one batch, as `antifragile documents add` does, and print every outcome."""
     workflow_id, result = await run_batch(client, settings, org, files)
     print(f"\nOrganisation {org}:")
-    print_outcomes(await batch_outcomes(settings, org, result.summary.batch_id), verbose=True)
+    print_outcomes(await batch_outcomes(settings, org, result.summary.batch_id))
     print_summary(result)
     return workflow_id, result
 

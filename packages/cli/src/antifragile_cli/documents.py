@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from antifragile_core.contracts.batches import StepError
 from antifragile_core.contracts.documents import DocumentAnalysis, DocumentSummary
 from antifragile_core.errors import NOT_FOUND, bad_input
 from antifragile_core.runtime import connect
@@ -90,34 +91,43 @@ async def batch_outcomes(
         return await conn.fetch(_BATCH_OUTCOMES, org, batch_id, start, limit)
 
 
-def print_outcomes(rows: list[asyncpg.Record], *, verbose: bool = False) -> None:
-    """One line per document; `verbose` adds each document's details, summary and analysis."""
+def print_outcome_table(rows: list[asyncpg.Record]) -> None:
+    """A row per upload: its number in the batch, status, stored document and file; errors below it."""
+    print(f"{'seq':>6}  {'status':<6}  {'document':<36}  file")
     for r in rows:
-        errors = json.loads(r["errors"])
-        print(
-            f"- {r['filename']}: {r['status']}"
-            + ("" if verbose else f"  #{r['seq']}  {r['document_id'] or ''}")
-        )
-        if r["document_id"] and verbose:
+        print(f"{r['seq']:>6}  {r['status']:<6}  {r['document_id'] or '-':<36}  {r['filename']}")
+        for e in _errors(r):
+            print(f"{'':>16}{e.step}: {e.reason}")
+
+
+def print_outcomes(rows: list[asyncpg.Record]) -> None:
+    """Each document's details, summary and analysis."""
+    for r in rows:
+        print(f"- {r['filename']}: {r['status']}")
+        if r["document_id"]:
             dup = " (already stored)" if r["duplicate"] else ""
             print(
                 f"    {r['media_type']}, {r['page_count']} page(s), {r['char_count']} chars, "
                 f"title {r['title']!r}{dup}"
             )
-        if r["summary"] and verbose:
+        if r["summary"]:
             summary = DocumentSummary.model_validate_json(r["summary"])
             print(f"    summary: {summary.summary}")
             for point in summary.key_points:
                 print(f"      * {point}")
-        if r["analysis"] and verbose:
+        if r["analysis"]:
             a = DocumentAnalysis.model_validate_json(r["analysis"])
             print(
                 f"    topics: {', '.join(a.topics)}; sentiment {a.sentiment}, confidence {a.confidence:.2f}"
             )
             print(f"    risks: {'; '.join(a.risks)}")
             print(f"    opportunities: {'; '.join(a.opportunities)}")
-        for e in errors:
-            print(f"    {e['step']} failed ({e['type']}): {e['message']}")
+        for e in _errors(r):
+            print(f"    {e.step} failed ({e.type}): {e.message}")
+
+
+def _errors(row: asyncpg.Record) -> list[StepError]:
+    return [StepError(**e) for e in json.loads(row["errors"])]
 
 
 async def add_documents(args: argparse.Namespace, settings: Settings) -> int:
@@ -128,12 +138,12 @@ async def add_documents(args: argparse.Namespace, settings: Settings) -> int:
     print_summary(result)
     rows = await batch_outcomes(settings, args.org, result.summary.batch_id, limit=args.limit)
     print(f"\nOutcomes (first {len(rows)}):")
-    print_outcomes(rows)
+    print_outcome_table(rows)
     later_failures = [f for f in result.summary.first_failures if f.seq >= len(rows)]
     if later_failures:
         print("Failures further on:")
         for f in later_failures:
-            print(f"- {f.filename}: failed  #{f.seq}  " + "; ".join(e.reason for e in f.errors))
+            print(f"{f.seq:>6}  failed  {'-':<36}  {f.filename}  " + "; ".join(e.reason for e in f.errors))
     if result.summary.total > len(rows):
         print(f"\nEvery outcome: {result.details} [--offset N]")
     return 0 if result.summary.done else 1
@@ -142,7 +152,7 @@ async def add_documents(args: argparse.Namespace, settings: Settings) -> int:
 async def list_documents(args: argparse.Namespace, settings: Settings) -> int:
     if args.batch:
         rows = await batch_outcomes(settings, args.org, args.batch, args.offset, args.limit)
-        print_outcomes(rows)
+        print_outcome_table(rows)
         if len(rows) == args.limit:
             print(f"(more: --offset {rows[-1]['seq'] + 1})")
         return 0
@@ -181,7 +191,7 @@ async def show_document(args: argparse.Namespace, settings: Settings) -> int:
     print(f"  sha256 {doc['content_hash']}  stored {doc['created_at']:%Y-%m-%d %H:%M:%S}")
     print(f"  original {doc['original_key']}\n  text {doc['text_key']}")
     print("  uploads: " + ", ".join(f"{u['filename']} ({u['uploaded_at']:%Y-%m-%d %H:%M})" for u in uploads))
-    print_outcomes(latest, verbose=True)
+    print_outcomes(latest)
     async with open_store(settings) as store:
         try:
             text = (await store.get(doc["text_key"])).decode()
