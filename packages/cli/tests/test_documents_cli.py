@@ -61,3 +61,14 @@ async def test_add_a_folder_then_list_and_show(
 
     assert await cli(settings, "documents", "show", f"{org_id}-other", document_id) == 1
     assert "NotFound" in capsys.readouterr().err
+
+
+async def test_a_path_that_is_not_there_is_refused_before_anything_is_uploaded(
+    make_settings: Callable[..., Settings], tmp_path: Path, org_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-folder"
+    assert await cli(make_settings(), "documents", "add", org_id, str(missing)) == 1
+    assert capsys.readouterr().err == (
+        f"error: InvalidInput: {missing} is neither a file nor a folder; check the path\n"
+    )
+    assert not (tmp_path / "objects").exists()
