@@ -6,10 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from antifragile_cli.batches import register_batch
 from antifragile_cli.main import parser, run_command
 from antifragile_core.errors import EMPTY_DOCUMENT
 from antifragile_core.settings import Settings
 from antifragile_testing.default_worker import default_worker
+from pydantic import ValidationError
 from temporalio.client import Client
 
 
@@ -71,4 +73,16 @@ async def test_a_path_that_is_not_there_is_refused_before_anything_is_uploaded(
     assert capsys.readouterr().err == (
         f"error: InvalidInput: {missing} is neither a file nor a folder; check the path\n"
     )
+    assert not (tmp_path / "objects").exists()
+
+
+async def test_an_invalid_organisation_or_file_name_is_refused_before_anything_is_uploaded(
+    make_settings: Callable[..., Settings], tmp_path: Path, org_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plan.md").write_text("plan")
+    settings = make_settings()
+    assert await cli(settings, "documents", "add", "Not An Org", str(tmp_path / "plan.md")) == 1
+    assert "organization_id" in capsys.readouterr().err
+    with pytest.raises(ValidationError, match="filename"):  # longer than any file system allows
+        await register_batch(settings, org_id, [("n" * 300, b"x")], llm_skipped_reason=None)
     assert not (tmp_path / "objects").exists()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.errors import INVALID_INPUT, NOT_READY, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
@@ -69,25 +70,34 @@ async def register_batch(
     """Stage `files` under the organisation's uploads and record the manifest; returns the workflow input."""
     if not files:
         raise bad_input(INVALID_INPUT, "no files to upload; give files or folders that hold some")
-    batch_id = f"b{uuid.uuid4().hex[:16]}"
+    batch = DocumentBatch(
+        organization_id=org, batch_id=f"b{uuid.uuid4().hex[:16]}", llm_skipped_reason=llm_skipped_reason
+    )
+    # Every upload is validated (its name, say) before anything is stored: one bad row would fail the page.
+    uploads = [
+        DocumentUpload(
+            organization_id=org, filename=name, upload_key=org_key(org, "uploads", batch.batch_id, str(seq))
+        )
+        for seq, (name, _) in enumerate(files)
+    ]
     slots = asyncio.Semaphore(STAGE_CONCURRENCY)
     async with open_store(settings) as store:
 
-        async def stage(seq: int, file: File) -> tuple[str, str, int, str, str]:
-            name, source = file
-            key = org_key(org, "uploads", batch_id, str(seq))
+        async def stage(upload: DocumentUpload, source: Path | bytes) -> None:
             async with slots:
                 data = source if isinstance(source, bytes) else await asyncio.to_thread(source.read_bytes)
-                await store.put(key, data)
-            return org, batch_id, seq, name, key
+                await store.put(upload.upload_key, data)
 
-        rows = await asyncio.gather(*(stage(seq, file) for seq, file in enumerate(files)))
+        await asyncio.gather(
+            *(stage(upload, source) for upload, (_, source) in zip(uploads, files, strict=True))
+        )
+    rows = [(org, batch.batch_id, seq, u.filename, u.upload_key) for seq, u in enumerate(uploads)]
     async with database(settings) as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO document_batches (organization_id, batch_id, total, llm_skipped_reason)"
             " VALUES ($1, $2, $3, $4)",
             org,
-            batch_id,
+            batch.batch_id,
             len(rows),
             llm_skipped_reason,
         )
@@ -96,7 +106,7 @@ async def register_batch(
             records=rows,
             columns=["organization_id", "batch_id", "seq", "filename", "upload_key"],
         )
-    return DocumentBatch(organization_id=org, batch_id=batch_id, llm_skipped_reason=llm_skipped_reason)
+    return batch
 
 
 async def start_batch(

@@ -14,7 +14,7 @@ from antifragile_workflows.documents import DocumentBatchResult
 from antifragile_workflows.management import manage
 from temporalio.client import Client
 
-from .batches import File, collect_files
+from .batches import File, collect_files, llm_skipped_reason, register_batch
 from .documents import batch_outcomes, print_outcomes, print_summary, run_batch
 from .stack import LocalStack, add_stack_arguments
 from .training import watch
@@ -31,7 +31,8 @@ async def process_documents(
     client: Client, settings: Settings, org: str, files: list[File]
 ) -> tuple[str, DocumentBatchResult]:
     """Run the documents as one batch, as `antifragile documents add` does, and print every outcome."""
-    workflow_id, result = await run_batch(client, settings, org, files)
+    batch = await register_batch(settings, org, files, llm_skipped_reason=llm_skipped_reason(settings))
+    workflow_id, result = await run_batch(client, settings, batch)
     print(f"\nOrganisation {org}:")
     print_outcomes(await batch_outcomes(settings, org, result.summary.batch_id))
     print_summary(result)

@@ -6,7 +6,6 @@ workers); `list` and `show` read PostgreSQL directly, a page at a time.
 
 import argparse
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ from antifragile_core.errors import NOT_FOUND, bad_input
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
 from antifragile_core.storage import ObjectNotFound, open_store
-from antifragile_workflows.documents import DocumentBatchResult, DocumentProgress
+from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, DocumentProgress
 from temporalio.client import Client
 
-from .batches import File, collect_files, database, follow, llm_skipped_reason, register_batch, start_batch
+from .batches import collect_files, database, follow, llm_skipped_reason, register_batch, start_batch
 from .terminal import LiveLine, bar
 
 PAGE = 20
@@ -46,10 +45,9 @@ WHERE organization_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3
 
 
 async def run_batch(
-    client: Client, settings: Settings, org: str, files: Sequence[File]
+    client: Client, settings: Settings, batch: DocumentBatch
 ) -> tuple[str, DocumentBatchResult]:
-    """Stage, register and run a batch, showing a progress bar; returns the workflow id and result."""
-    batch = await register_batch(settings, org, files, llm_skipped_reason=llm_skipped_reason(settings))
+    """Run a registered batch, showing a progress bar; returns the workflow id and the result."""
     handle = await start_batch(client, settings, batch)
     live = LiveLine()
 
@@ -133,8 +131,8 @@ def _errors(row: asyncpg.Record) -> list[StepError]:
 async def add_documents(args: argparse.Namespace, settings: Settings) -> int:
     files = collect_files([Path(p) for p in args.paths])
     print(f"Uploading {len(files)} file(s) for {args.org} ...")
-    client = await connect(settings)
-    _, result = await run_batch(client, settings, args.org, files)
+    batch = await register_batch(settings, args.org, files, llm_skipped_reason=llm_skipped_reason(settings))
+    _, result = await run_batch(await connect(settings), settings, batch)
     print_summary(result)
     rows = await batch_outcomes(settings, args.org, result.summary.batch_id, limit=args.limit)
     print(f"\nOutcomes (first {len(rows)}):")
