@@ -24,6 +24,11 @@ from temporalio import activity
 from .resources import Resources
 
 HEARTBEAT_EVERY = 100
+AGED_ROWS = {
+    DataKind.FINDINGS: ("competitor_findings", "first_seen"),
+    DataKind.BATCHES: ("document_batches", "created_at"),
+}
+"""Kinds kept as rows, not objects: their table and the column that ages them."""
 
 
 def kind_of(key: str) -> DataKind | None:
@@ -49,7 +54,7 @@ async def expired_objects(
     store: ObjectStore, organization_id: str | None, cutoffs: dict[DataKind, datetime]
 ) -> dict[DataKind, list[ObjectInfo]]:
     prefix = org_key(organization_id) + "/" if organization_id else "orgs/"
-    expired: dict[DataKind, list[ObjectInfo]] = {kind: [] for kind in cutoffs if kind != DataKind.FINDINGS}
+    expired: dict[DataKind, list[ObjectInfo]] = {kind: [] for kind in cutoffs if kind not in AGED_ROWS}
     for info in await store.list_objects(prefix):
         kind = kind_of(info.key)
         if kind in expired and info.modified < cutoffs[kind]:
@@ -57,22 +62,22 @@ async def expired_objects(
     return expired
 
 
-async def expired_findings(
-    pool: asyncpg.Pool, organization_id: str | None, cutoff: datetime, dry_run: bool
+async def expired_rows(
+    pool: asyncpg.Pool, kind: DataKind, organization_id: str | None, cutoff: datetime, dry_run: bool
 ) -> CleanupCount:
-    """Count (dry run) or delete findings first seen before `cutoff`; bytes are the rows' stored size."""
-    selection = (
-        "FROM competitor_findings f WHERE f.first_seen < $1 AND ($2::text IS NULL OR organization_id = $2)"
-    )
+    """Count (dry run) or delete rows of `kind` older than `cutoff`; bytes are the rows' size as text (the
+    same whether read or returned by DELETE); a batch's outcome rows go with it by cascade, uncounted."""
+    table, aged_by = AGED_ROWS[kind]
+    selection = f"FROM {table} f WHERE f.{aged_by} < $1 AND ($2::text IS NULL OR organization_id = $2)"
     if dry_run:
-        sql = f"SELECT count(*) AS n, coalesce(sum(pg_column_size(f.*)), 0) AS size {selection}"
+        sql = f"SELECT count(*) AS n, coalesce(sum(octet_length(f::text)), 0) AS size {selection}"
     else:
         sql = (
-            f"WITH gone AS (DELETE {selection} RETURNING pg_column_size(f.*) AS size)"
+            f"WITH gone AS (DELETE {selection} RETURNING octet_length(f::text) AS size)"
             " SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM gone"
         )
     row = await pool.fetchrow(sql, cutoff, organization_id)
-    return CleanupCount(kind=DataKind.FINDINGS, items=row["n"], bytes=int(row["size"]))
+    return CleanupCount(kind=kind, items=row["n"], bytes=int(row["size"]))
 
 
 def activities(res: Resources) -> list[Callable[..., Any]]:
@@ -91,10 +96,11 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
                     if deleted % HEARTBEAT_EVERY == 0:
                         activity.heartbeat(deleted)
             counts.append(CleanupCount(kind=kind, items=len(infos), bytes=sum(i.size for i in infos)))
-        if DataKind.FINDINGS in cutoffs:
-            counts.append(
-                await expired_findings(res.pool, req.organization_id, cutoffs[DataKind.FINDINGS], req.dry_run)
-            )
+        for kind in AGED_ROWS:
+            if kind in cutoffs:
+                counts.append(
+                    await expired_rows(res.pool, kind, req.organization_id, cutoffs[kind], req.dry_run)
+                )
         activity.logger.info(
             "cleanup done",
             extra={"dry_run": req.dry_run, "items": sum(c.items for c in counts), "org": req.organization_id},

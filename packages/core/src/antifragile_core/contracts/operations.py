@@ -159,6 +159,7 @@ class DataKind(StrEnum):
     REPORTS = "reports"
     CHECKPOINTS = "checkpoints"
     FINDINGS = "findings"
+    BATCHES = "batches"  # document batches: their manifests and outcomes (summaries, analyses)
 
 
 class CleanupRequest(Model):
