@@ -46,7 +46,7 @@ async def registered(make_settings: Callable[..., Settings], client: Client) -> 
                 OPENAI_QUEUE: openai_activities(
                     OpenAIResources(settings, store, LLM.from_settings(settings))
                 ),
-                ML_QUEUE: ml_activities(SyncStore(store, asyncio.get_running_loop())),
+                ML_QUEUE: ml_activities(SyncStore(store, asyncio.get_running_loop()), settings),
             }
     finally:
         await pool.close()

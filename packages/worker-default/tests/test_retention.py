@@ -8,8 +8,11 @@ from typing import Any
 
 from antifragile_core.contracts.operations import CLEANUP_OLD_DATA, CleanupReport, CleanupRequest, DataKind
 from antifragile_core.storage import org_key
+from antifragile_worker_default.documents import process_upload
+from antifragile_worker_default.manifests import snapshot_corpus
 from antifragile_worker_default.resources import Resources
 from antifragile_worker_default.retention import kind_of
+from antifragile_worker_default.retrieval import index_missing
 
 OLD_DAYS = 100
 RETENTION = {
@@ -169,3 +172,80 @@ def test_kinds_follow_the_key_layout() -> None:
     assert kind_of("orgs/a/documents/abc/pages/1.txt") is None
     assert kind_of("orgs/a/models/job/checkpoints/5/x") == DataKind.CHECKPOINTS
     assert kind_of("orgs/a") is None
+    assert kind_of("orgs/a/models/job/heldout.jsonl") == DataKind.TRAINING_DATA
+    assert kind_of("orgs/a/training/manifests/abc.json") == DataKind.TRAINING_DATA
+    assert kind_of("orgs/a/models/job/adapter/adapter_model.safetensors") is None
+
+
+async def test_every_copy_of_an_organisations_data_expires(
+    resources: Resources, org_id: str, run_activity: Any, stage: Any
+) -> None:
+    """Everything the features store for an organisation — objects and rows — is reached by retention,
+    and the dry run reports exactly what the real run removes."""
+    res = resources
+    upload = await stage(res.store, org_id, "plan.txt", ("We open two depots in the north. " * 50).encode())
+    document = await process_upload(res, upload)
+    async with res.pool.acquire() as conn:
+        await index_missing(conn, res.store, org_id)
+    manifest_key = await snapshot_corpus(res, org_id)
+    job = f"job-{uuid.uuid4().hex[:8]}"
+    extra = {
+        org_key(org_id, "models", job, "heldout.jsonl"): DataKind.TRAINING_DATA,
+        org_key(org_id, "datasets", f"{job}.jsonl"): DataKind.TRAINING_DATA,
+        org_key(org_id, "checkpoints", job, "checkpoint-4", "adapter.safetensors"): DataKind.CHECKPOINTS,
+        org_key(org_id, "reports", "competitors", "scan.md"): DataKind.REPORTS,
+    }
+    for key in extra:
+        await res.store.put(key, b"z" * 7)
+    await put_findings(res, org_id, age_days=0, count=2)
+    adapter = org_key(org_id, "models", job, "adapter", "adapter_model.safetensors")
+    await res.store.put(adapter, b"weights")
+    assert await res.pool.fetchval(
+        "SELECT count(*) FROM document_passages WHERE organization_id = $1", org_id
+    ), "the document was indexed for search"
+
+    everything = dict.fromkeys(DataKind, 0)
+    request = CleanupRequest(organization_id=org_id, retention_days=everything, dry_run=True)
+    dry = await run_activity(res, CLEANUP_OLD_DATA, request)
+    real = await run_activity(res, CLEANUP_OLD_DATA, request.model_copy(update={"dry_run": False}))
+
+    assert [c.model_dump() for c in dry.counts] == [c.model_dump() for c in real.counts]
+    got = {c.kind: c for c in real.counts}
+    assert got[DataKind.ORIGINALS].items == 2, "the stored original and the staged upload"
+    assert got[DataKind.EXTRACTED_TEXT].items == 1 and got[DataKind.EXTRACTED_TEXT].rows >= 3
+    assert got[DataKind.TRAINING_DATA].items == 3, "held-out text, dataset and corpus manifest"
+    assert manifest_key.startswith(org_key(org_id, "training"))
+    left = [info.key for info in await res.store.list_objects(org_key(org_id) + "/")]
+    assert left == [adapter], "only the trained adapter stays"
+    for table in ("documents", "document_uploads", "document_passages", "competitor_findings"):
+        rows = await res.pool.fetchval(f"SELECT count(*) FROM {table} WHERE organization_id = $1", org_id)
+        assert rows == 0, table
+    assert document.document_id
+
+
+async def test_a_documents_summaries_go_with_its_text_and_its_batch_outcome_stays(
+    resources: Resources, org_id: str, run_activity: Any, stage: Any
+) -> None:
+    res = resources
+    upload = await stage(res.store, org_id, "plan.txt", ("Two depots in the north. " * 40).encode())
+    document = await process_upload(res, upload)
+    await put_batches(res, org_id, age_days=0, count=1)
+    await res.pool.execute(
+        "UPDATE document_batch_items SET status = 'done', document_id = $2::uuid,"
+        " summary = '{\"summary\": \"depots\"}', analysis = '{}' WHERE organization_id = $1",
+        org_id,
+        document.document_id,
+    )
+
+    request = CleanupRequest(
+        organization_id=org_id, retention_days={DataKind.EXTRACTED_TEXT: 0}, dry_run=False
+    )
+    await run_activity(res, CLEANUP_OLD_DATA, request)
+
+    item = await res.pool.fetchrow("SELECT * FROM document_batch_items WHERE organization_id = $1", org_id)
+    assert (item["status"], item["document_id"], item["summary"], item["analysis"]) == (
+        "done",
+        None,
+        None,
+        None,
+    )

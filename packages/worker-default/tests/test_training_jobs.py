@@ -24,6 +24,7 @@ from antifragile_core.contracts.training import (
     SUBMIT_MODEL_TRAINING_JOB,
     TEST_QWEN_MODEL,
     TRAIN_ORGANIZATIONAL_MODEL,
+    CorpusManifest,
     EvaluationRequest,
     EvaluationResult,
     ImprovementRequest,
@@ -43,6 +44,7 @@ from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY
 from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker
+from antifragile_worker_default.readiness import check_readiness
 from antifragile_worker_default.resources import Resources
 from antifragile_workflows.management import manage
 from antifragile_workflows.training import workflow_id_for
@@ -185,6 +187,40 @@ async def test_second_submit_with_the_same_request_id_starts_nothing_new(fleet: 
     assert rows == 1
 
 
+async def test_a_job_trains_on_the_corpus_readiness_judged_fixed_at_submit(
+    fleet: Fleet, org_id: str, samples: Any, stage: Any
+) -> None:
+    """The same report as PDF and as DOCX is one document of the corpus; a later upload changes nothing."""
+    files = {
+        "plan.pdf": samples.pdf([PLAN]),
+        "plan.docx": samples.docx([PLAN]),
+        "notes.txt": (PLAN.replace("northern", "southern") * 2).encode(),
+    }
+    for filename, data in files.items():
+        await process_upload(fleet.res, await stage(fleet.res.store, org_id, filename, data))
+    request = TrainingJobRequest(organization_id=org_id, request_id="manifest")
+    handle = await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, request)
+    await finished(fleet, org_id, handle.job_id)
+
+    [training] = fleet.ml.requests
+    assert training.manifest_key is not None
+    stored = await fleet.res.store.get(training.manifest_key)
+    manifest = CorpusManifest.model_validate_json(stored)
+    rows = await fleet.res.pool.fetch("SELECT text_hash FROM documents WHERE organization_id = $1", org_id)
+    assert len(rows) == 3 and len(manifest.documents) == 2
+    assert {d.text_hash for d in manifest.documents} == {r["text_hash"] for r in rows}
+    readiness = await check_readiness(fleet.res, org_id)
+    assert readiness.unique_documents == len(manifest.documents)
+
+    await add_document(fleet.res, org_id, "A late upload about western depots. " * 40)
+    await fleet.manage(SUBMIT_MODEL_TRAINING_JOB, request)  # a retried submit plans nothing new
+    run = await fleet.res.pool.fetchval(
+        "SELECT run::text FROM training_jobs WHERE job_id = $1", handle.job_id
+    )
+    assert json.loads(run)["training"]["manifest_key"] == training.manifest_key
+    assert await fleet.res.store.get(training.manifest_key) == stored
+
+
 async def test_bad_requests_are_clear_non_retryable_errors(fleet: Fleet, org_id: str) -> None:
     unknown_org = await failure_of(
         fleet.manage(SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=org_id, request_id="a"))
@@ -231,6 +267,56 @@ async def test_status_and_history_are_scoped_to_the_organisation(fleet: Fleet, o
     theirs = TrainingJobRef(organization_id=org_id, job_id=handles[1].job_id)
     assert (await failure_of(fleet.manage(CHECK_TRAINING_JOB_STATUS, theirs))).type == NOT_FOUND
     assert (await failure_of(fleet.manage(CANCEL_TRAINING_JOB, theirs))).type == NOT_FOUND
+
+
+async def test_no_id_or_key_reaches_another_organisations_jobs_or_models(fleet: Fleet, org_id: str) -> None:
+    """Everything organisation B can name in a request that points at A's job, adapter or files fails."""
+    a, b = f"{org_id}-a", org_id
+    for org in (a, b):
+        await add_document(fleet.res, org)
+    handle = await fleet.manage(
+        SUBMIT_MODEL_TRAINING_JOB, TrainingJobRequest(organization_id=a, request_id="a")
+    )
+    their_job = await finished(fleet, a, handle.job_id)
+    assert their_job.adapter_key is not None
+    their_adapter_dir = fleet.res.settings.storage_dir.resolve() / their_job.adapter_key
+
+    refused = {
+        "feedback": fleet.manage(
+            COLLECT_MODEL_FEEDBACK,
+            ModelFeedback(
+                organization_id=b, job_id=handle.job_id, feedback_id="f", prompt="p", response="r", rating=5
+            ),
+        ),
+        "improve": fleet.manage(
+            START_MODEL_IMPROVEMENT,
+            ImprovementRequest(organization_id=b, job_id=handle.job_id, request_id="i"),
+        ),
+        "parent": fleet.manage(
+            SUBMIT_MODEL_TRAINING_JOB,
+            TrainingJobRequest(organization_id=b, request_id="p", parent_job_id=handle.job_id),
+        ),
+        "dataset": fleet.manage(
+            SUBMIT_MODEL_TRAINING_JOB,
+            TrainingJobRequest(organization_id=b, request_id="d", dataset_key=f"orgs/{a}/datasets/x.jsonl"),
+        ),
+        "base model path": fleet.manage(
+            SUBMIT_MODEL_TRAINING_JOB,
+            TrainingJobRequest(organization_id=b, request_id="m", base_model=str(their_adapter_dir)),
+        ),
+    }
+    errors = {what: await failure_of(call) for what, call in refused.items()}
+    assert {what: e.type for what, e in errors.items()} == {
+        "feedback": NOT_FOUND,
+        "improve": NOT_FOUND,
+        "parent": NOT_FOUND,
+        "dataset": INVALID_INPUT,
+        "base model path": INVALID_INPUT,
+    }
+    assert all(e.non_retryable for e in errors.values())
+    assert (
+        await fleet.res.pool.fetchval("SELECT count(*) FROM training_jobs WHERE organization_id = $1", b) == 0
+    )
 
 
 async def test_cancel_stops_the_training_and_the_job_ends_cancelled(fleet: Fleet, org_id: str) -> None:
@@ -342,7 +428,7 @@ async def test_cli_submits_watches_lists_and_takes_feedback(
     assert capsys.readouterr().out.splitlines() == ["feedback f stored", "feedback f was stored before"]
 
     assert await cli("submit", "--org", org_id, "--preset", "gpt-9") == 1
-    assert capsys.readouterr().err.startswith("error: InvalidInput: unknown base model 'gpt-9'")
+    assert capsys.readouterr().err.startswith("error: InvalidInput: base model 'gpt-9' is not allowed")
 
 
 def test_progress_line_draws_a_bar_with_the_figures() -> None:

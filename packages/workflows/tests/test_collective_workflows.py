@@ -153,16 +153,39 @@ async def test_catchball_stops_after_max_rounds_without_agreement(
     assert not outcome.agreed and outcome.rounds == 1
 
 
-async def test_catchball_where_nobody_answers_is_drafted_and_agreed_by_the_deadlines(
+async def test_catchball_nobody_answers_ends_no_response_never_agreed(
     time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
 ) -> None:
+    """The stand-in model says every drafted answer agrees; the session still must not end agreed."""
     client = time_skipping_env.client
     async with workers(client, fleet_prefix) as stand_ins:
         handle = await start(client, fleet_prefix, CatchballWorkflow.run, session(org_id, rounds=3))
         outcome = await handle.result()
-    assert outcome.agreed and outcome.rounds == 1
-    assert all(r.turn.ai_drafted for r in outcome.turns)
+    assert outcome.status == "no_response" and not outcome.agreed and outcome.rounds == 1
+    assert outcome.ai_drafted_turns == 2
+    assert all(r.turn.ai_drafted and not r.turn.agreed for r in outcome.turns)
     assert [r.feedback for r in stand_ins.catchball] == [None, None]
+
+
+async def test_catchball_one_silent_participant_keeps_it_from_agreeing(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    """Alice agrees each round; Bob never answers, so no round is every participant's own agreement."""
+    client = time_skipping_env.client
+    async with workers(client, fleet_prefix):
+        handle = await start(client, fleet_prefix, CatchballWorkflow.run, session(org_id, rounds=2))
+        for _ in range(2):
+            await answer(handle, "alice", None, agree=True)
+            await turn_of(handle, "bob")
+            await time_skipping_env.sleep(601)  # past his deadline
+        outcome = await handle.result()
+    assert outcome.status == "max_rounds" and not outcome.agreed and outcome.rounds == 2
+    assert [(t.turn.participant, t.turn.ai_drafted, t.turn.agreed) for t in outcome.turns] == [
+        ("alice", False, True),
+        ("bob", True, False),
+        ("alice", False, True),
+        ("bob", True, False),
+    ]
 
 
 def test_an_answer_must_say_something_and_participants_are_unique(org_id: str) -> None:

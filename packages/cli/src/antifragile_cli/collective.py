@@ -16,6 +16,7 @@ from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
 from antifragile_workflows.catchball import (
+    ENDED,
     CatchballAnswer,
     CatchballSession,
     CatchballWorkflow,
@@ -133,7 +134,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         for record in state.turns[shown:]:
             _print_turn(record)
         shown = len(state.turns)
-        if state.status in ("agreed", "max_rounds", "failed"):
+        if state.status in ENDED:
             break
         if state.whose_turn is None or len(state.turns) == let_pass:
             await asyncio.sleep(POLL_SECONDS)
@@ -149,8 +150,13 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
         except WorkflowUpdateFailedError as err:
             print(f"  not taken: {err.cause or err}")
     outcome = await handle.result()
-    verdict = "AGREED" if outcome.agreed else "NOT AGREED"
+    verdict = {"agreed": "AGREED", "no_response": "NO RESPONSE"}.get(outcome.status, "NOT AGREED")
     print(f"\n{verdict} after {outcome.rounds} round(s):\n{outcome.statement}")
+    if outcome.ai_drafted_turns:
+        print(
+            f"{outcome.ai_drafted_turns} turn(s) AI-drafted for silent participants; "
+            "drafted turns never count as agreement"
+        )
     if outcome.error is not None:
         print(f"error: the session stopped: {outcome.error}", file=sys.stderr)
         return 1
@@ -159,7 +165,7 @@ async def run_catchball(args: argparse.Namespace, settings: Settings) -> int:
 
 def _print_turn(record: TurnRecord) -> None:
     turn = record.turn
-    marker = " [AI-drafted: no answer in time]" if turn.ai_drafted else ""
+    marker = " [AI-drafted: no answer in time; not their agreement]" if turn.ai_drafted else ""
     print(f"  {turn.participant} ({turn.level}){marker}: {'agrees' if turn.agreed else 'asks for changes'}")
     if turn.feedback:
         print(f"    feedback: {turn.feedback}")

@@ -51,7 +51,8 @@ def register(subparsers: Any) -> None:
     submit.add_argument(
         "--preset",
         default="smoke",
-        help=f"base model: {', '.join(BASE_MODEL_PRESETS)}, a hub id or a path (default: smoke)",
+        help=f"base model: {', '.join(BASE_MODEL_PRESETS)}, a hub id in BASE_MODEL_HUB_IDS or a directory "
+        "under MODEL_DIR (default: smoke)",
     )
     submit.add_argument("--request-id", help="makes a retried submit idempotent (default: a new id)")
     submit.add_argument("--prompt", action="append", default=[], help="a prompt to sample at evaluation")

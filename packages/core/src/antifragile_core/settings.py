@@ -3,7 +3,7 @@
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_history_text_chars: int = Field(default=24_000, gt=0)
 
+    # Base models a training request may name besides the presets (see antifragile_core.base_models).
+    model_dir: Path | None = None  # local model directories; a request names one relative to this
+    base_model_hub_ids: list[str] = Field(default_factory=list)  # hub ids the operator allows
+
     # Training readiness thresholds
     readiness_min_documents: int = 3
     readiness_min_tokens: int = 2_000
@@ -109,6 +113,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0)
+    # Scans and webhooks reach public addresses only; these networks (CIDR) are allowed besides, for
+    # on-premises targets. Checked after DNS resolution and on every redirect hop.
+    outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     health_check_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Worker

@@ -19,7 +19,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 @dataclass
 class Route:
     """What one path answers. `statuses` are used first, one per request, then `status`; a slow route
-    waits `delay` seconds between header and body; a huge one streams `repeat` copies of `body`."""
+    waits `delay` seconds between header and body; a huge one streams `repeat` copies of `body`;
+    `location` is sent as the Location header (redirects)."""
 
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
@@ -27,6 +28,7 @@ class Route:
     statuses: deque[int] = field(default_factory=deque)
     delay: float = 0.0
     repeat: int = 1
+    location: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,11 @@ class Recorded:
 
 
 class LoopbackHTTPServer:
-    """A ThreadingHTTPServer on a free 127.0.0.1 port, serving from a daemon thread between
-    `start()` and `stop()` (or as a context manager)."""
+    """A ThreadingHTTPServer on a free loopback port (127.0.0.1 unless `host` names another loopback
+    address), serving from a daemon thread between `start()` and `stop()` (or as a context manager)."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str) -> None:
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], name: str, host: str = "127.0.0.1") -> None:
+        self._httpd = ThreadingHTTPServer((host, 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=name, daemon=True)
 
@@ -70,14 +72,14 @@ class LoopbackHTTPServer:
 
 
 class LocalSite(LoopbackHTTPServer):
-    """A threaded HTTP/1.0 server on 127.0.0.1; unknown paths answer 404. Bodies are sent without a
+    """A threaded HTTP/1.0 server on loopback; unknown paths answer 404. Bodies are sent without a
     Content-Length, so a client can only enforce a size cap while streaming."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        super().__init__(_handler_for(self), "local-site")
+        super().__init__(_handler_for(self), "local-site", host)
 
     def url(self, path: str) -> str:
         return self.root_url + path
@@ -112,6 +114,8 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
             )
             self.send_response(route.status)
             self.send_header("Content-Type", route.content_type)
+            if route.location is not None:
+                self.send_header("Location", route.location)
             self.end_headers()
             try:
                 self.wfile.flush()

@@ -112,6 +112,8 @@ def make_settings(
             "openai_api_key": None,
             "openai_base_url": None,
             "graceful_shutdown_seconds": 2.0,
+            # The tests' feed, page and webhook servers listen on loopback: allowed explicitly.
+            "outbound_allowed_networks": ["127.0.0.1/32"],
         }
         if "temporal_env" in request.fixturenames:
             env: WorkflowEnvironment = request.getfixturevalue("temporal_env")

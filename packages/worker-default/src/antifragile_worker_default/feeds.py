@@ -1,8 +1,8 @@
 """Fetching and parsing competitor sources politely: RSS/Atom feeds and web pages.
 
 A scan may hit the same host many times, so requests to one host are limited in number and spaced out,
-pages honour robots.txt, and every body is capped while it streams (a huge or trickling source costs at
-most `scan_max_bytes` and `scan_timeout_seconds`).
+pages honour robots.txt, every body is capped while it streams (a huge or trickling source costs at
+most `scan_max_bytes` and `scan_timeout_seconds`), and only public addresses are reached (outbound.py).
 """
 
 import asyncio
@@ -18,6 +18,8 @@ import feedparser
 import httpx
 from antifragile_core.settings import Settings
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from .outbound import PublicOnlyTransport
 
 
 class FetchError(Exception):
@@ -45,6 +47,7 @@ class Fetcher:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._client = httpx.AsyncClient(
+            transport=PublicOnlyTransport(settings.outbound_allowed_networks),
             timeout=httpx.Timeout(settings.scan_timeout_seconds),
             headers={"User-Agent": settings.scan_user_agent},
             follow_redirects=True,

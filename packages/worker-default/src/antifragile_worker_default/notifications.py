@@ -24,6 +24,7 @@ from antifragile_core.errors import INVALID_INPUT, bad_input
 from antifragile_core.settings import Settings
 from temporalio.exceptions import ApplicationError
 
+from .outbound import BlockedDestination, PublicOnlyTransport
 from .resources import Resources
 
 NOT_CONFIGURED = "NotificationChannelNotConfigured"
@@ -123,8 +124,12 @@ async def send_webhook(settings: Settings, msg: Notification) -> None:
     """POST Slack-compatible JSON; 4xx (but 408/429) is permanent, 5xx and network faults are retried."""
     payload = {"text": f"*{msg.subject}*\n{msg.body}"}
     headers = {"Idempotency-Key": msg.idempotency_key, "User-Agent": settings.scan_user_agent}
-    async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
-        response = await client.post(str(msg.webhook_url), json=payload, headers=headers)
+    transport = PublicOnlyTransport(settings.outbound_allowed_networks)
+    async with httpx.AsyncClient(transport=transport, timeout=settings.webhook_timeout_seconds) as client:
+        try:
+            response = await client.post(str(msg.webhook_url), json=payload, headers=headers)
+        except BlockedDestination as e:
+            raise bad_input(REJECTED, str(e)) from None
     if response.is_success:
         return
     detail = f"webhook answered HTTP {response.status_code}: {response.text[:200]}"

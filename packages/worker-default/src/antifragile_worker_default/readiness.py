@@ -3,7 +3,8 @@
 Statistics come from the documents table, for that organisation only. Duplicates are of two kinds:
 uploads that resolved to a document stored before (same bytes), and near-duplicate documents (the
 same text modulo case and whitespace as another, e.g. one report as PDF and as DOCX). Near-duplicates
-count once towards the document and token thresholds.
+count once towards the document and token thresholds; UNIQUE_DOCUMENTS picks which one, and a training
+job's corpus manifest is built from the very same selection.
 """
 
 from collections.abc import Callable
@@ -20,12 +21,16 @@ from .resources import Resources
 CHARS_PER_TOKEN = 4
 """English text averages about four characters per BPE token; enough for a threshold check."""
 
-_STATS = """
+UNIQUE_DOCUMENTS = """
+SELECT DISTINCT ON (text_hash) id, content_hash, text_hash, text_key, char_count
+FROM documents WHERE organization_id = $1 ORDER BY text_hash, created_at, id
+"""
+"""One document per distinct text (the first stored), for readiness and training alike."""
+
+_STATS = f"""
 WITH docs AS (
-    SELECT id, text_hash, char_count, upload_key FROM documents WHERE organization_id = $1
-), first_of_text AS (
-    SELECT DISTINCT ON (text_hash) char_count FROM docs ORDER BY text_hash
-)
+    SELECT id, upload_key FROM documents WHERE organization_id = $1
+), first_of_text AS ({UNIQUE_DOCUMENTS})
 SELECT
     (SELECT count(*) FROM docs) AS documents,
     (SELECT count(*) FROM first_of_text) AS unique_documents,

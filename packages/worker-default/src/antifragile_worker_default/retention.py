@@ -1,9 +1,12 @@
 """cleanup_old_data: remove data older than its kind's retention, per organisation or for all of them.
 
 Objects are classified by their key under `orgs/<org>/` and aged by modified time; findings are aged by
-when they were first seen. A dry run selects exactly what a real run would delete and only counts it.
-Keys of other kinds (adapters, datasets, ...) are never touched. A deleted finding may be reported as new
-again if its source still lists it, so findings should be kept longer than feeds keep their entries.
+when they were first seen, document batches by when they were registered. A dry run selects exactly what
+a real run would delete and only counts it. Every copy of a document's text goes with it: an expired text
+object takes the document's row, its uploads, its search passages and its batch summaries along (rows
+first, so a crash in between leaves the object to be found again). Trained adapters are never touched. A
+deleted finding may be reported as new again if its source still lists it, so findings should be kept
+longer than feeds keep their entries.
 """
 
 from collections.abc import Callable
@@ -47,6 +50,8 @@ def kind_of(key: str) -> DataKind | None:
         return DataKind.REPORTS
     if "checkpoints" in parts:
         return DataKind.CHECKPOINTS
+    if parts[0] in ("datasets", "training") or (parts[0] == "models" and parts[-1] == "heldout.jsonl"):
+        return DataKind.TRAINING_DATA
     return None
 
 
@@ -80,6 +85,35 @@ async def expired_rows(
     return CleanupCount(kind=kind, items=row["n"], bytes=int(row["size"]))
 
 
+_DOCUMENTS_OF_TEXTS = """
+WITH doomed AS (
+    SELECT d.id FROM documents d
+    JOIN unnest($1::text[], $2::text[]) AS k(org, hash)
+      ON d.organization_id = k.org AND d.content_hash = k.hash
+)
+SELECT array_agg(id) AS ids,
+       count(*) + (SELECT count(*) FROM document_uploads WHERE document_id IN (SELECT id FROM doomed))
+                + (SELECT count(*) FROM document_passages WHERE document_id IN (SELECT id FROM doomed)) AS n
+FROM doomed
+"""
+
+
+async def document_rows(pool: asyncpg.Pool, texts: list[ObjectInfo], dry_run: bool) -> int:
+    """Count (dry run) or delete the rows of the documents whose text objects are `texts`: the
+    documents, their uploads and passages (by cascade), and clear the summaries and analyses that batch
+    outcomes keep of them (the outcome rows stay, as batches age). Returns the number of rows removed."""
+    keys = [info.key.split("/") for info in texts]  # orgs/<org>/documents/<hash>/text
+    async with pool.acquire() as conn, conn.transaction():
+        found = await conn.fetchrow(_DOCUMENTS_OF_TEXTS, [k[1] for k in keys], [k[3] for k in keys])
+        if not dry_run and found["ids"]:
+            await conn.execute(
+                "UPDATE document_batch_items SET summary = NULL, analysis = NULL WHERE document_id = ANY($1)",
+                found["ids"],
+            )
+            await conn.execute("DELETE FROM documents WHERE id = ANY($1::uuid[])", found["ids"])
+    return found["n"]
+
+
 def activities(res: Resources) -> list[Callable[..., Any]]:
     @CLEANUP_OLD_DATA.implement
     async def cleanup_old_data(req: CleanupRequest) -> CleanupReport:
@@ -89,13 +123,17 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
         expired = await expired_objects(res.store, req.organization_id, cutoffs)
         deleted = 0
         for kind, infos in expired.items():
+            rows = 0
+            if kind == DataKind.EXTRACTED_TEXT:
+                rows = await document_rows(res.pool, infos, req.dry_run)
             if not req.dry_run:
                 for info in infos:
                     await res.store.delete(info.key)
                     deleted += 1
                     if deleted % HEARTBEAT_EVERY == 0:
                         activity.heartbeat(deleted)
-            counts.append(CleanupCount(kind=kind, items=len(infos), bytes=sum(i.size for i in infos)))
+            size = sum(i.size for i in infos)
+            counts.append(CleanupCount(kind=kind, items=len(infos), bytes=size, rows=rows))
         for kind in AGED_ROWS:
             if kind in cutoffs:
                 counts.append(

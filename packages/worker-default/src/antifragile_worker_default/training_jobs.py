@@ -12,12 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from antifragile_core.base_models import base_model_source
 from antifragile_core.contracts.training import (
-    BASE_MODEL_PRESETS,
     CANCEL_TRAINING_JOB,
     CHECK_TRAINING_JOB_STATUS,
     GET_ORGANIZATION_TRAINING_HISTORY,
-    HUB_ID,
     SUBMIT_MODEL_TRAINING_JOB,
     TRAIN_ORGANIZATIONAL_MODEL,
     EvaluationResult,
@@ -33,7 +32,7 @@ from antifragile_core.contracts.training import (
     TrainingRequest,
 )
 from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
-from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY, bad_input
+from antifragile_core.errors import NOT_FOUND, NOT_READY, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE, in_fleet
 from antifragile_core.storage import checked_org_key
 from antifragile_workflows.training import TrainingRun, TrainingWorkflow, workflow_id_for
@@ -47,6 +46,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from .manifests import snapshot_corpus
 from .readiness import check_readiness
 from .resources import Resources
 
@@ -65,17 +65,6 @@ _COLUMNS = (
 def job_id_for(organization_id: str, request_id: str) -> str:
     """The job id of a request: the same (organisation, request id) always names the same job."""
     return "job-" + hashlib.sha256(f"{organization_id}\0{request_id}".encode()).hexdigest()[:24]
-
-
-def check_base_model(name: str) -> None:
-    """A preset, a hub id (owner/name) or a path; anything else is a typo worth refusing up front."""
-    if name in BASE_MODEL_PRESETS or HUB_ID.match(name) or name.startswith(("/", "./")):
-        return
-    raise bad_input(
-        INVALID_INPUT,
-        f"unknown base model {name!r}: use a preset ({', '.join(BASE_MODEL_PRESETS)}), "
-        "a hub id such as Qwen/Qwen2.5-3B-Instruct, or a local path",
-    )
 
 
 async def find_job(pool: asyncpg.Pool, organization_id: str, job_id: str) -> asyncpg.Record | None:
@@ -132,7 +121,7 @@ async def submit_job(res: Resources, request: TrainingJobRequest, running_on: st
 async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) -> TrainingRun:
     """Check the request against the organisation's state and turn it into the workflow's input."""
     org = request.organization_id
-    check_base_model(request.base_model)
+    base_model_source(request.base_model, res.settings)
     init_adapter_key = None
     if request.parent_job_id is not None:
         init_adapter_key = reusable_adapter(to_job(await get_job(res.pool, org, request.parent_job_id)))
@@ -147,6 +136,7 @@ async def _plan_run(res: Resources, request: TrainingJobRequest, job_id: str) ->
         hyperparameters=request.hyperparameters,
         init_adapter_key=init_adapter_key,
         dataset_key=request.dataset_key,
+        manifest_key=await snapshot_corpus(res, org),
     )
     return TrainingRun(organization_id=org, job_id=job_id, training=training, prompts=request.prompts)
 

@@ -11,17 +11,18 @@ from antifragile_core.contracts.training import (
     TrainingRequest,
     TrainingResult,
 )
+from antifragile_core.settings import Settings
 
 from .heartbeat import keepalive
 from .sync_store import SyncStore
 
 
-def activities(store: SyncStore) -> list[Callable[..., Any]]:
+def activities(store: SyncStore, settings: Settings) -> list[Callable[..., Any]]:
     @TRAIN_ORGANIZATIONAL_MODEL.implement
     def train_organizational_model(req: TrainingRequest) -> TrainingResult:
         with keepalive():
             from .train import train
-        return train(store, req)
+        return train(store, req, settings)
 
     @TEST_QWEN_MODEL.implement
     def test_qwen_model(req: EvaluationRequest) -> EvaluationResult:

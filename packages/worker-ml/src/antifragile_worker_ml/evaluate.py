@@ -68,6 +68,8 @@ def _evaluate(
         base_perplexity=math.exp(base_nll / tokens),
         tuned_perplexity=math.exp(tuned_nll / tokens),
         heldout_tokens=tokens,
+        heldout_documents=metadata.heldout_documents,
+        heldout_in_training=metadata.heldout_in_training,
         samples=[
             GenerationSample(prompt=p, base=b, tuned=t)
             for p, b, t in zip(req.prompts, base_answers, tuned_answers, strict=True)

@@ -62,6 +62,8 @@ class ModelMetadata(BaseModel):
     documents: int
     train_examples: int
     heldout_examples: int
+    heldout_documents: int = 0
+    heldout_in_training: int = 0
 
 
 def checkpoints_prefix(organization_id: str, job_id: str) -> str:

@@ -28,7 +28,7 @@ def create_worker(
         client,
         settings.model_copy(update={"max_concurrent_activities": CONCURRENT_ACTIVITIES}),
         ML_QUEUE,
-        activities=activities(sync_store),
+        activities=activities(sync_store, settings),
         activity_executor=executor,
         max_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),
         default_heartbeat_throttle_interval=timedelta(seconds=settings.heartbeat_throttle_seconds),

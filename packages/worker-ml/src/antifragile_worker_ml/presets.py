@@ -1,10 +1,12 @@
-"""Base models by name: the presets, any hub id, or a local model directory."""
+"""Base models by name: what antifragile_core.base_models allows, loaded from the hub cache or a directory."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from antifragile_core.contracts.training import BASE_MODEL_PRESETS, HUB_ID
-from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
+from antifragile_core.base_models import base_model_source
+from antifragile_core.contracts.training import SMOKE
+from antifragile_core.errors import NOT_FOUND, bad_input
+from antifragile_core.settings import Settings
 from temporalio.exceptions import ApplicationError
 from transformers import (
     AutoModelForCausalLM,
@@ -15,12 +17,6 @@ from transformers import (
 )
 
 from .device import Device
-
-SMOKE = "smoke"
-PRESETS = {
-    "qwen2.5-3b": "Qwen/Qwen2.5-3B-Instruct",
-    "mistral-7b": "mistralai/Mistral-7B-Instruct-v0.3",
-}
 
 
 @dataclass(frozen=True)
@@ -33,19 +29,13 @@ class BaseModelSpec:
         return self.source == SMOKE
 
 
-def resolve_base_model(name: str) -> BaseModelSpec:
-    """The spec for `name`, or a non-retryable error naming what is accepted."""
-    if name == SMOKE:
-        return BaseModelSpec(SMOKE)
-    if name in PRESETS:
-        return BaseModelSpec(PRESETS[name])
-    if Path(name).is_dir() or HUB_ID.match(name):
-        return BaseModelSpec(name)
-    raise bad_input(
-        INVALID_INPUT,
-        f"unknown base model {name!r}: use a preset ({', '.join(BASE_MODEL_PRESETS)}), "
-        "a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct', or an existing local model directory",
-    )
+def resolve_base_model(name: str, settings: Settings) -> BaseModelSpec:
+    """The spec for `name`; non-retryable InvalidInput for a name not allowed, NotFound for a missing
+    directory."""
+    source = base_model_source(name, settings)
+    if Path(source).is_absolute() and not Path(source).is_dir():
+        raise bad_input(NOT_FOUND, f"base model {name!r}: no model directory at {source}")
+    return BaseModelSpec(source)
 
 
 def load_pretrained(source: str, device: Device) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:

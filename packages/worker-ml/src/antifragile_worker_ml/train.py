@@ -7,13 +7,14 @@ from pathlib import Path
 
 from antifragile_core.contracts.training import TrainingMetrics, TrainingRequest, TrainingResult
 from antifragile_core.errors import NOT_FOUND, bad_input
+from antifragile_core.settings import Settings
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from . import smoke
 from .checkpoints import ActivityProgress, checkpoint_step, restore_checkpoint
-from .dataset import Corpus, build_splits, heldout_jsonl, load_corpus
+from .dataset import build_splits, heldout_jsonl, load_corpus, split_documents
 from .device import Device, pick_device
 from .heartbeat import Heartbeat, keepalive
 from .layout import ModelMetadata, ModelVersion, checkpoints_prefix, owned_key
@@ -24,9 +25,9 @@ from .sync_store import SyncStore
 log = logging.getLogger(__name__)
 
 
-def train(store: SyncStore, req: TrainingRequest) -> TrainingResult:
+def train(store: SyncStore, req: TrainingRequest, settings: Settings) -> TrainingResult:
     """Train, resuming from the checkpoint a previous attempt heartbeated; idempotent once stored."""
-    spec = resolve_base_model(req.base_model)
+    spec = resolve_base_model(req.base_model, settings)
     version = ModelVersion.of(req.organization_id, req.job_id)
     parent = None
     if req.init_adapter_key:
@@ -53,9 +54,10 @@ def _train(
 ) -> TrainingResult:
     hp = req.hyperparameters
     device = pick_device()
-    corpus = load_corpus(store, req.organization_id, req.dataset_key)
-    model, tokenizer = _base_model(store, spec, version, parent, corpus, device, work)
-    splits = build_splits(tokenizer, corpus, hp.seq_len, hp.heldout_fraction, hp.seed)
+    corpus = load_corpus(store, req.organization_id, req.manifest_key, req.dataset_key)
+    train_docs, heldout_docs = split_documents(corpus.documents, hp.heldout_fraction, hp.seed)
+    model, tokenizer = _base_model(store, spec, version, parent, [d.text for d in train_docs], device, work)
+    splits = build_splits(tokenizer, train_docs, heldout_docs, corpus.examples, hp.seq_len)
     store.put(version.heldout, heldout_jsonl(splits.heldout))
     init_adapter = None
     if parent is not None:
@@ -114,9 +116,11 @@ def _train(
         request=req,
         base_source=spec.source,
         label=smoke.SMOKE_LABEL if spec.smoke else None,
-        documents=len(corpus.texts),
+        documents=len(corpus.documents),
         train_examples=len(splits.train),
         heldout_examples=len(splits.heldout),
+        heldout_documents=splits.heldout_documents,
+        heldout_in_training=splits.heldout_in_training,
     )
     store.put(version.metadata, metadata.model_dump_json(indent=2).encode())  # marks the version complete
     store.delete_prefix(progress.prefix)  # checkpoints only served this run
@@ -128,7 +132,7 @@ def _base_model(
     spec: BaseModelSpec,
     version: ModelVersion,
     parent: ModelVersion | None,
-    corpus: Corpus,
+    texts: list[str],
     device: Device,
     work: Path,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -139,7 +143,7 @@ def _base_model(
     local = work / "base"
     if store.download_dir(version.base, local) == 0:
         if parent is None or store.download_dir(parent.base, local) == 0:
-            tokenizer = smoke.build_tokenizer(corpus.texts)
+            tokenizer = smoke.build_tokenizer(texts)
             smoke.build_model(tokenizer, seed=0).save_pretrained(local)
             tokenizer.save_pretrained(local)
         store.upload_dir(local, version.base)

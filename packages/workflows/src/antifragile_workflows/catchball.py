@@ -2,9 +2,11 @@
 
 Each participant answers through the `answer` update while it is their turn; the update returns their
 turn once the statement has been refined. A participant silent past the deadline gets an AI-drafted
-response, marked as such, so one absence never stalls the organisation. The workflow ends when every
-turn of a round agrees, or after `max_rounds`; a refinement that fails for good (budget exhausted, model
-rejected) ends it as `failed` with the reason, returning the turns so far rather than losing them.
+response, marked as such, so one absence never stalls the discussion — but only people agree: a drafted
+turn never counts as agreement, and the session ends `agreed` only when every participant of a round
+agreed themselves. `max_silent_rounds` rounds in a row without any person's answer end it as
+`no_response`; otherwise it ends after `max_rounds`. A refinement that fails for good (budget exhausted,
+model rejected) ends it as `failed` with the reason, returning the turns so far rather than losing them.
 """
 
 import contextlib
@@ -43,6 +45,7 @@ class CatchballSession(Model):
     participants: list[Participant] = Field(min_length=1, max_length=50)
     max_rounds: int = Field(default=3, ge=1, le=10)
     answer_timeout_seconds: float = Field(default=24 * 3600, gt=0)
+    max_silent_rounds: int = Field(default=1, ge=1, le=10)
     model: str | None = None
 
     @model_validator(mode="after")
@@ -75,8 +78,12 @@ class TurnRecord(Model):
     refinement: CatchballRefinement | None = None
 
 
+Status = Literal["waiting", "refining", "agreed", "no_response", "max_rounds", "failed"]
+ENDED: tuple[Status, ...] = ("agreed", "no_response", "max_rounds", "failed")
+
+
 class CatchballState(Model):
-    status: Literal["waiting", "refining", "agreed", "max_rounds", "failed"]
+    status: Status
     round: int
     statement: str
     whose_turn: Participant | None
@@ -85,9 +92,14 @@ class CatchballState(Model):
 
 
 class CatchballOutcome(Model):
+    """`agreed` only when every participant of the last round agreed themselves; `ai_drafted_turns`
+    counts the turns the AI drafted for a silent participant (each is marked in `turns`)."""
+
     statement: str
+    status: Status
     agreed: bool
     rounds: int
+    ai_drafted_turns: int
     turns: list[TurnRecord]
     error: str | None = None
 
@@ -100,6 +112,7 @@ class CatchballWorkflow:
         )
         self._answer: CatchballAnswer | None = None
         self._error: str | None = None
+        self._people_only = False
 
     @workflow.query
     def state(self) -> CatchballState:
@@ -131,14 +144,21 @@ class CatchballWorkflow:
 
     @workflow.run
     async def run(self, session: CatchballSession) -> CatchballOutcome:
+        # Runs started before this rule let drafted turns agree; they replay and finish that way.
+        self._people_only = workflow.patched("agreement-only-from-people")
         self._state.statement = session.statement
         timeout = timedelta(seconds=session.answer_timeout_seconds)
+        silent_rounds = 0
         try:
             for round_no in range(1, session.max_rounds + 1):
                 self._state.round = round_no
                 records = [await self._turn(session, round_no, p, timeout) for p in session.participants]
                 if all(r.turn.agreed for r in records):
                     self._state.status = "agreed"
+                    break
+                silent_rounds = silent_rounds + 1 if all(r.turn.ai_drafted for r in records) else 0
+                if self._people_only and silent_rounds >= session.max_silent_rounds:
+                    self._state.status = "no_response"
                     break
             else:
                 self._state.status = "max_rounds"
@@ -149,8 +169,10 @@ class CatchballWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return CatchballOutcome(
             statement=self._state.statement,
+            status=self._state.status,
             agreed=self._state.status == "agreed",
             rounds=self._state.round,
+            ai_drafted_turns=sum(r.turn.ai_drafted for r in self._state.turns),
             turns=self._state.turns,
             error=self._error,
         )
@@ -198,7 +220,7 @@ class CatchballWorkflow:
                 participant=who.name,
                 level=who.level,
                 feedback=refinement.drafted_feedback or "",
-                agreed=refinement.alignment.agreed,
+                agreed=refinement.alignment.agreed and not self._people_only,
                 ai_drafted=True,
             )
         else:

@@ -33,6 +33,7 @@ DEFAULT_RETENTION_DAYS = {
     DataKind.REPORTS: 90,
     DataKind.CHECKPOINTS: 14,
     DataKind.FINDINGS: 180,
+    DataKind.TRAINING_DATA: 365,
     DataKind.BATCHES: 365,
 }
 

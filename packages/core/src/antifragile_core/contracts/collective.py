@@ -56,7 +56,8 @@ class ResearchAnswer(Model):
 
 
 class CatchballTurn(Model):
-    """One participant's word on the statement; `ai_drafted` when the participant did not answer."""
+    """One participant's word on the statement; `ai_drafted` when the participant did not answer, and
+    then `agreed` is false: only people agree."""
 
     participant: Name
     level: Name

@@ -154,11 +154,16 @@ class HealthReport(Model):
 
 
 class DataKind(StrEnum):
+    """What retention ages separately. Deleting a document's extracted text also removes its row, its
+    uploads and its search passages (copies of that text); training data is a job's held-out text, its
+    improvement dataset and its corpus manifest; batches are document batches' manifests and outcomes."""
+
     ORIGINALS = "originals"
     EXTRACTED_TEXT = "extracted_text"
     REPORTS = "reports"
     CHECKPOINTS = "checkpoints"
     FINDINGS = "findings"
+    TRAINING_DATA = "training_data"
     BATCHES = "batches"  # document batches: their manifests and outcomes (summaries, analyses)
 
 
@@ -178,8 +183,9 @@ class CleanupRequest(Model):
 
 class CleanupCount(Model):
     kind: DataKind
-    items: int
+    items: int = Field(description="objects (findings, batches: rows) removed")
     bytes: int
+    rows: int = Field(default=0, description="database rows removed with those objects")
 
 
 class CleanupReport(Model):

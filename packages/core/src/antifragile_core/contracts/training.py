@@ -1,6 +1,5 @@
 """Organisational-model contracts: LoRA training and evaluation (ml-queue), job management (default)."""
 
-import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -13,11 +12,13 @@ from .base import ActivityContract, Model, OrgId
 
 RequestId = Annotated[str, Field(min_length=1, max_length=128)]
 
-BASE_MODEL_PRESETS = ("smoke", "qwen2.5-3b", "mistral-7b")
-"""Base-model names worker-ml resolves itself; any other base model is a hub id (owner/name) or a path."""
-
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-"""A model hub id, owner/name: submit refuses other names up front, worker-ml resolves them."""
+SMOKE = "smoke"
+BASE_MODEL_PRESETS = {
+    SMOKE: SMOKE,
+    "qwen2.5-3b": "Qwen/Qwen2.5-3B-Instruct",
+    "mistral-7b": "mistralai/Mistral-7B-Instruct-v0.3",
+}
+"""Base-model names and what each loads: a hub id, or SMOKE (a tiny model built per organisation)."""
 
 
 class JobStatus(StrEnum):
@@ -45,6 +46,26 @@ class Hyperparameters(Model):
     seed: int = 0
 
 
+class CorpusDocument(Model):
+    """One document of a training corpus; of near-duplicates (equal `text_hash`) only the first stored."""
+
+    document_id: str
+    content_hash: str
+    text_hash: str
+    text_key: str
+
+
+class CorpusManifest(Model):
+    """The corpus a job trains on, fixed at submit: exactly the documents readiness judged.
+
+    Stored content-addressed (`orgs/<org>/training/manifests/<sha256>.json`), so it never changes: retries
+    and evaluation read the same documents, and the held-out split (by document) is fixed by it.
+    """
+
+    organization_id: OrgId
+    documents: list[CorpusDocument]
+
+
 class TrainingProgress(Model):
     step: int
     total_steps: int
@@ -65,6 +86,9 @@ class TrainingRequest(Model):
     """Continue from this trained model (a `TrainingResult.adapter_key` of the same organisation)."""
     dataset_key: str | None = None
     """Extra supervised examples: JSONL of {"prompt", "completion"}; loss on the completion only."""
+    manifest_key: str | None = None
+    """The job's CorpusManifest. None only for jobs submitted before manifests existed: those read the
+    organisation's current texts, as they did when they started."""
 
 
 class TrainingMetrics(Model):
@@ -108,6 +132,11 @@ class EvaluationResult(Model):
     base_perplexity: float
     tuned_perplexity: float
     heldout_tokens: int
+    heldout_documents: int = Field(default=0, description="documents held out whole from training")
+    heldout_in_training: int = Field(
+        default=0,
+        description="held-out passages whose text also occurs in the training rows (0: a clean split)",
+    )
     samples: list[GenerationSample]
 
 
