@@ -9,6 +9,9 @@ worker-default as its own process; LLM steps are skipped. The dev server keeps i
 `--sqlite` (as `antifragile dev` does; its SQLite file, not the workflows, then sets the pace: 200
 documents ran at 3.2 docs/s against 13.8 in memory, 2026-11). The baseline's worker runs in this process
 on its own queue. Per-document latency is each child workflow's close minus start (visibility).
+
+2026-11, 2 shared cores (load 6-9): 10,000 x 60 chars: 7.9 docs/s (p50 1.03 s, p95 3.50 s) against bare
+8.4 (1.22 s, 5.71 s), ratio 0.95, 20 runs of at most 660 KB; 1,000 x 30k chars: 102 s, 2 runs of 645 KB.
 """
 
 import argparse

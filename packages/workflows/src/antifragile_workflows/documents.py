@@ -47,9 +47,9 @@ from .calls import call, run_steps, step_error
 WINDOW = 50
 """Children running at once: enough to keep a few workers busy; Temporal allows 2,000 pending per parent."""
 DOCUMENTS_PER_RUN = 500
-"""Children per run before continue-as-new: 590 KB of history per run measured (workflows'
-tests/test_document_volume.py), far from Temporal's 50 MB limit, yet large enough that the drain before each
-continue-as-new (waiting for the last window of children) costs little throughput."""
+"""Children per run before continue-as-new: 590-660 KB of history per run measured (workflows'
+tests/test_document_volume.py, benchmarks/document_batches.py), far from Temporal's 50 MB limit, yet
+large enough that the drain before each continue-as-new (the last window of children) costs little."""
 
 
 class DocumentProgress(Model):
