@@ -31,14 +31,21 @@ def resolved(package: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "package",
-    ["antifragile-worker-default", "antifragile-worker-openai", "antifragile-core", "antifragile-workflows"],
+    [
+        "antifragile-worker-default",
+        "antifragile-worker-openai",
+        "antifragile-core",
+        "antifragile-workflows",
+        "antifragile-api",
+    ],
 )
 def test_slim_packages_hold_no_ml_stack(package: str) -> None:
     assert resolved(package) & ML_STACK == set()
 
 
-def test_default_worker_holds_no_agents_sdk() -> None:
-    assert {"openai-agents", "openai"} & resolved("antifragile-worker-default") == set()
+@pytest.mark.parametrize("package", ["antifragile-worker-default", "antifragile-api"])
+def test_slim_services_hold_no_agents_sdk(package: str) -> None:
+    assert {"openai-agents", "openai"} & resolved(package) == set()
 
 
 def test_ml_worker_holds_the_ml_stack() -> None:

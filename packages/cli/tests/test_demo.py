@@ -1,8 +1,7 @@
 """The README's main job, as a user runs it: `antifragile demo` starts the whole local stack as separate
 processes, runs the demo organisation's documents, prints the results and stops everything."""
 
-import logging
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 import psutil
@@ -11,23 +10,14 @@ from antifragile_cli.main import main
 from antifragile_testing.local_servers import free_port
 
 
-@pytest.fixture
-def own_logging() -> Iterator[None]:
-    """The CLI configures the root logger for its process; give the other tests theirs back."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 @pytest.mark.usefixtures("own_logging")
 def test_demo_processes_the_demo_documents_and_stops_the_stack(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL", "S3_BUCKET", "TASK_QUEUE_PREFIX"):
         monkeypatch.delenv(var, raising=False)
-    args = ["demo", "--state-dir", str(tmp_path), "--port", str(free_port()), "--ui-port", str(free_port())]
+    ports = ["--port", str(free_port()), "--ui-port", str(free_port()), "--api-port", str(free_port())]
+    args = ["demo", "--state-dir", str(tmp_path), *ports]
 
     with pytest.raises(SystemExit) as exited:
         main([*args, "--no-train"])
@@ -38,6 +28,8 @@ def test_demo_processes_the_demo_documents_and_stops_the_stack(
         assert f"- {name}: done" in out
     assert "LLM steps skipped: no OPENAI_API_KEY or OPENAI_BASE_URL is set" in out
     assert "Training readiness: ready (4 documents" in out
+    assert "Portal: http://127.0.0.1:" in out
+    assert re.search(r"  Ana: http://127\.0\.0\.1:\d+/p/\S+\.\S+", out), out
     assert (tmp_path / "objects" / "orgs" / "demo-org").is_dir()
     assert stack_processes(tmp_path) == [], "the stack left processes running"
 

@@ -19,6 +19,7 @@ from antifragile_core.storage import ObjectStore, open_store, org_key
 from antifragile_worker_default.main import all_activities
 from antifragile_worker_default.resources import Resources
 from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
@@ -101,6 +102,54 @@ class SampleDocuments:
             pdf.add_page()
             pdf.multi_cell(0, 8, text)
         return bytes(pdf.output())
+
+    @staticmethod
+    def scan(pages: list[list[str] | str]) -> bytes:
+        """A PDF as a scanner makes it: a list of lines is drawn as pixels on an image-only page at
+        200 dpi (Pillow's built-in font, 12 pt); a str becomes an ordinary page with a text layer."""
+        font = ImageFont.load_default(size=33)
+        pdf = FPDF()
+        pdf.set_font("helvetica", size=12)
+        for page in pages:
+            pdf.add_page()
+            if isinstance(page, str):
+                pdf.multi_cell(0, 8, page)
+                continue
+            image = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+            draw = ImageDraw.Draw(image)
+            for row, line in enumerate(page):
+                draw.text((160, 200 + 60 * row), line, font=font, fill=0)
+            pdf.image(image, x=0, y=0, w=pdf.w, h=pdf.h)
+        return bytes(pdf.output())
+
+    @staticmethod
+    def raw_pdf(*objects: bytes) -> bytes:
+        """A PDF written object by object (numbered from 1; the first is the catalog), with a true xref
+        table: for page trees no writing library would produce."""
+        out = bytearray(b"%PDF-1.7\n")
+        offsets = []
+        for number, body in enumerate(objects, 1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+        return bytes(out)
+
+    @classmethod
+    def repeated_page_pdf(cls, outer: int, inner: int) -> bytes:
+        """A page tree that lists one page object `outer` x `inner` times (a few KB for 10,000 pages)."""
+        content = b"BT /F1 12 Tf 72 720 Td (Repeated page body) Tj ET"
+        return cls.raw_pdf(
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b"3 0 R " * outer, outer * inner),
+            b"<< /Type /Pages /Parent 2 0 R /Kids [%s] /Count %d >>" % (b"4 0 R " * inner, inner),
+            b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] /Contents 6 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        )
 
     @classmethod
     def encrypted_pdf(cls, text: str = "secret plans") -> bytes:

@@ -90,6 +90,7 @@ async def test_same_bytes_twice_create_nothing_new(
         first_upload = await stage(res.store, org_id, "plan.md", STRATEGY)
         first = await _process(run_activity, res, first_upload)
         written = await _written(res, org_id)
+        assert not await res.store.exists(first_upload.upload_key), "the staged copy is deleted once stored"
 
         again = await _process(run_activity, res, await stage(res.store, org_id, "copy of plan.md", STRATEGY))
         assert again.duplicate and again.document_id == first.document_id
@@ -153,6 +154,19 @@ async def test_bad_upload_is_non_retryable_and_writes_nothing(
             "SELECT count(*) FROM document_uploads WHERE organization_id = $1", org_id
         )
         assert uploads == 0
+
+
+async def test_control_characters_in_a_title_never_reach_postgres(
+    resources: Resources, run_activity: Run, stage: Stage, samples: Any, org_id: str
+) -> None:
+    """A public PDF with a NUL in its Title failed five times on PostgreSQL and left objects without a row."""
+    data = samples.pdf(["Annual report."], title="Annual\x00 Report\x07 2026")
+    doc = await _process(run_activity, resources, await stage(resources.store, org_id, "annual.pdf", data))
+    assert doc.title == "Annual Report 2026"
+    stored = await resources.pool.fetchval(
+        "SELECT title FROM documents WHERE id = $1", uuid.UUID(doc.document_id)
+    )
+    assert stored == doc.title and (await _written(resources, org_id))[1] == 1
 
 
 @pytest.mark.parametrize(

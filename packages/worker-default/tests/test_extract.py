@@ -8,7 +8,19 @@ from typing import Any
 
 import pytest
 from antifragile_core import errors
-from antifragile_worker_default.extract import CSV, DOCX, HTML, MARKDOWN, PDF, TXT, XLSX, extract, text_hash
+from antifragile_worker_default.extract import (
+    CSV,
+    DOCX,
+    HTML,
+    MARKDOWN,
+    PDF,
+    TXT,
+    XLSX,
+    clean_text,
+    extract,
+    text_hash,
+)
+from fault_corpus.ooxml import cell, docx, p, xlsx
 from temporalio.exceptions import ApplicationError
 
 LIMIT = 1_000_000
@@ -111,7 +123,7 @@ BAD_INPUTS = {
     "truncated pdf": (lambda s: s.pdf(["x" * 500] * 3)[:700], errors.CORRUPT_DOCUMENT, "PDF"),
     "pdf without text": (lambda s: s.pdf([""]), errors.EMPTY_DOCUMENT, "no extractable text"),
     "png image": (lambda s: b"\x89PNG\r\n\x1a\n" + bytes(200), errors.UNSUPPORTED_TYPE, "PNG"),
-    "binary garbage": (lambda s: os.urandom(4096), errors.UNSUPPORTED_TYPE, "neither text nor"),
+    "binary garbage": (lambda s: os.urandom(4096), errors.UNSUPPORTED_TYPE, "neither text"),
     "legacy office": (
         lambda s: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600),
         errors.UNSUPPORTED_TYPE,
@@ -123,6 +135,11 @@ BAD_INPUTS = {
         lambda s: _zip({"[Content_Types].xml": b"<nope", "word/document.xml": b"<w:document"}),
         errors.CORRUPT_DOCUMENT,
         "DOCX file is damaged",
+    ),
+    "unreadable strict docx": (
+        lambda s: docx("<w:p>", strict=True),
+        errors.UNSUPPORTED_TYPE,
+        "saved as Strict Open XML and could not be read (bad XML",
     ),
     "zip bomb": (
         lambda s: _zip({"word/document.xml": bytes(30 * LIMIT)}),
@@ -145,3 +162,58 @@ def test_bad_input_is_a_clear_non_retryable_error(case: str, samples: Any) -> No
     assert caught.value.type == error_type
     assert caught.value.non_retryable
     assert words in caught.value.message
+
+
+def _cells(count: int) -> bytes:
+    rows = "".join(
+        f'<row r="{r}">' + cell(f"A{r}", f"value {r}", kind="inlineStr") + "</row>"
+        for r in range(1, count + 1)
+    )
+    return xlsx({"Data": rows})
+
+
+LIMITS = {
+    "cells": (lambda: _cells(10), {"max_cells": 5}, "MAX_XLSX_CELLS"),
+    "xlsx text": (lambda: _cells(50), {"max_chars": 200}, "MAX_DOCUMENT_CHARS"),
+    "plain text": (lambda: b"words " * 100, {"max_chars": 200}, "MAX_DOCUMENT_CHARS"),
+    "text amplification": (
+        lambda: xlsx(
+            {"S": "".join(f'<row r="{r}">{cell(f"A{r}", "0", kind="s")}</row>' for r in range(1, 201))},
+            shared=["x" * 1000],
+        ),
+        {},
+        "20x the",
+    ),
+    "xml depth": (
+        lambda: docx("<w:customXml>" * 30 + p("deep") + "</w:customXml>" * 30),
+        {"max_xml_depth": 20},
+        "MAX_XML_DEPTH",
+    ),
+    "parser depth": (
+        lambda: docx("<w:customXml>" * 300 + p("deep") + "</w:customXml>" * 300),
+        {},
+        "256 levels",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LIMITS, ids=list(LIMITS))
+def test_past_a_limit_is_document_too_large_naming_it(case: str) -> None:
+    make, limits, words = LIMITS[case]
+    data = make()
+    with pytest.raises(ApplicationError) as caught:
+        extract(data, len(data) if case == "text amplification" else LIMIT, **limits)
+    assert (caught.value.type, caught.value.non_retryable) == (errors.DOCUMENT_TOO_LARGE, True)
+    assert words in caught.value.message
+
+
+def test_within_the_limits_the_same_files_are_read() -> None:
+    assert extract(_cells(5), LIMIT, max_cells=5).text.endswith("value 5")
+    nested = docx("<w:customXml>" * 15 + p("deep") + "</w:customXml>" * 15)
+    assert extract(nested, LIMIT, max_xml_depth=20).text == "deep"
+
+
+def test_clean_text_keeps_tabs_and_newlines_only() -> None:
+    dirty = "a\x00b\tc\r\nd\re\x0bf\x0cg\x85h\x1b\x7f\x9bi\ud800"
+    assert clean_text(dirty) == "ab\tc\nd\ne\nf\ng\nhi\ufffd"
+    assert clean_text("plain\ttext\n") == "plain\ttext\n"

@@ -185,6 +185,7 @@ async def test_every_copy_of_an_organisations_data_expires(
     res = resources
     upload = await stage(res.store, org_id, "plan.txt", ("We open two depots in the north. " * 50).encode())
     document = await process_upload(res, upload)
+    abandoned = await stage(res.store, org_id, "draft.txt", b"staged, never processed")
     async with res.pool.acquire() as conn:
         await index_missing(conn, res.store, org_id)
     manifest_key = await snapshot_corpus(res, org_id)
@@ -211,7 +212,7 @@ async def test_every_copy_of_an_organisations_data_expires(
 
     assert [c.model_dump() for c in dry.counts] == [c.model_dump() for c in real.counts]
     got = {c.kind: c for c in real.counts}
-    assert got[DataKind.ORIGINALS].items == 2, "the stored original and the staged upload"
+    assert got[DataKind.ORIGINALS].items == 2, "the stored original and an abandoned staged upload"
     assert got[DataKind.EXTRACTED_TEXT].items == 1 and got[DataKind.EXTRACTED_TEXT].rows >= 3
     assert got[DataKind.TRAINING_DATA].items == 3, "held-out text, dataset and corpus manifest"
     assert manifest_key.startswith(org_key(org_id, "training"))
@@ -220,7 +221,7 @@ async def test_every_copy_of_an_organisations_data_expires(
     for table in ("documents", "document_uploads", "document_passages", "competitor_findings"):
         rows = await res.pool.fetchval(f"SELECT count(*) FROM {table} WHERE organization_id = $1", org_id)
         assert rows == 0, table
-    assert document.document_id
+    assert document.document_id and abandoned.upload_key
 
 
 async def test_a_documents_summaries_go_with_its_text_and_its_batch_outcome_stays(

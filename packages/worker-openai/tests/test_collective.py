@@ -30,6 +30,7 @@ from antifragile_testing.openai_server import RecordedRequest, ServerScope
 from antifragile_worker_default.documents import process_upload
 from antifragile_worker_default.main import create_worker as default_worker
 from antifragile_worker_default.resources import Resources as DefaultResources
+from antifragile_worker_openai.answers import InvalidAnswer
 from antifragile_worker_openai.budget import (
     BillingInterceptor,
     BillingScope,
@@ -38,12 +39,12 @@ from antifragile_worker_openai.budget import (
     open_meter,
     price,
 )
-from antifragile_worker_openai.llm import LLM, LLM_INVALID_OUTPUT
+from antifragile_worker_openai.llm import LLM
 from antifragile_worker_openai.main import create_worker as openai_worker
 from antifragile_worker_openai.ratelimit import TokenBucket
-from antifragile_worker_openai.research import citations_from, web_search_allowed
+from antifragile_worker_openai.research import citations_from, quoted_in, web_search_allowed
 from antifragile_worker_openai.resources import Resources as OpenAIResources
-from antifragile_worker_openai.wisdom import attributed, synthesis_type
+from antifragile_worker_openai.wisdom import attributed, backed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
 from antifragile_workflows.management import manage
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
@@ -52,6 +53,7 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, Work
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+UsageOf = Callable[[list[RecordedRequest]], TokenUsage]
 MODEL, ECONOMY = "local-schema-model", "local-economy"
 PRICES = {
     MODEL: {"input_per_million": 2.0, "output_per_million": 8.0},
@@ -144,15 +146,6 @@ def enum_of(request: RecordedRequest, field: str) -> list[str]:
     return found[0]
 
 
-def usage_of(requests: list[RecordedRequest]) -> TokenUsage:
-    answered = [r.response["usage"] for r in requests if r.response]
-    return TokenUsage(
-        requests=len(answered),
-        input_tokens=sum(u["prompt_tokens"] for u in answered),
-        output_tokens=sum(u["completion_tokens"] for u in answered),
-    )
-
-
 async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
     for _ in range(100):
         turn = await handle.query(CatchballWorkflow.whose_turn)
@@ -163,11 +156,21 @@ async def wait_for_turn(handle: WorkflowHandle[Any, Any], name: str) -> None:
 
 
 async def test_research_cites_only_the_asking_organisations_passages_and_records_its_cost(
-    llm_fleet: DefaultResources, openai_server: ServerScope, db_pool: asyncpg.Pool, org_id: str
+    llm_fleet: DefaultResources,
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+    usage_of: UsageOf,
 ) -> None:
     client, settings = llm_fleet.client, llm_fleet.settings
     mine = await add_document(llm_fleet, org_id, "plan.md", PLAN)
     await add_document(llm_fleet, f"{org_id}-rival", "rival.md", RIVAL)
+    # What the model says: one quote the passage holds (case and line breaks aside), one it does not.
+    cited = [
+        {"passage_id": f"{mine}#0", "quote": "a SHORTAGE of certified\ndrivers"},
+        {"passage_id": f"{mine}#0", "quote": "drivers are plentiful"},
+    ]
+    openai_server.script_answer({"answer": "Driver shortage.", "citations": cited, "confidence": 0.9})
     question = ResearchQuestion(organization_id=org_id, question="What is the main risk to the expansion?")
     answer = await (await start(client, settings, ResearchWorkflow.run, question)).result()
     report = await manage(
@@ -181,7 +184,9 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
     assert "Zephyrine" not in request.text_of("user") and "refrigerated depots" in request.text_of("user")
     supplied = enum_of(request, "passage_id")
     assert supplied and all(p.startswith(f"{mine}#") for p in supplied)
-    assert answer.citations and answer.dropped_citations == 0
+    assert [c.quote for c in answer.citations] == ["a SHORTAGE of certified\ndrivers"]
+    assert (answer.dropped_citations, answer.unverified_citations) == (0, 1)
+    assert answer.grounded and not answer.web_search_used
     assert {c.document_id for c in answer.citations} == {mine}
     assert {c.passage_id for c in answer.citations} <= set(supplied)
     assert answer.model == MODEL and answer.usage == usage_of([request])
@@ -199,8 +204,25 @@ async def test_research_cites_only_the_asking_organisations_passages_and_records
     assert report.spent_usd == pytest.approx(float(expected)) and report.reserved_usd == 0
 
 
+async def test_research_whose_quotes_are_not_in_the_passages_says_it_is_ungrounded(
+    llm_fleet: DefaultResources, openai_server: ServerScope, org_id: str
+) -> None:
+    mine = await add_document(llm_fleet, org_id, "plan.md", PLAN)
+    invented = [{"passage_id": f"{mine}#0", "quote": "Northwind will close every depot"}]
+    openai_server.script_answer({"answer": "They close depots.", "citations": invented, "confidence": 0.95})
+    question = ResearchQuestion(organization_id=org_id, question="What happens to the depots?")
+    answer = await (
+        await start(llm_fleet.client, llm_fleet.settings, ResearchWorkflow.run, question)
+    ).result()
+    assert answer.citations == [] and answer.unverified_citations == 1 and not answer.grounded
+
+
 async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
-    llm_fleet: DefaultResources, openai_server: ServerScope, db_pool: asyncpg.Pool, org_id: str
+    llm_fleet: DefaultResources,
+    openai_server: ServerScope,
+    db_pool: asyncpg.Pool,
+    org_id: str,
+    usage_of: UsageOf,
 ) -> None:
     settings = llm_fleet.settings
     batch = await register_batch(settings, org_id, [("plan.md", PLAN.encode())], llm_skipped_reason=None)
@@ -232,7 +254,10 @@ async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
 
 
 async def test_wisdom_round_reaches_quorum_and_attributes_every_point(
-    llm_fleet: DefaultResources, openai_server: ServerScope, org_id: str
+    llm_fleet: DefaultResources,
+    openai_server: ServerScope,
+    org_id: str,
+    usage_of: UsageOf,
 ) -> None:
     round_ = WisdomRound(
         organization_id=org_id, question="Where should we grow?", quorum=3, deadline_seconds=3600
@@ -335,22 +360,35 @@ async def test_concurrent_reservations_never_overrun_the_budget(
     assert price(settings, "m", 100, 100) == Decimal("0.0002")
 
 
-async def test_only_this_months_spend_and_live_reservations_count(
+async def test_last_months_spend_stops_counting_but_a_lost_workers_reservation_does_not(
     make_settings: Callable[..., Settings], db_pool: asyncpg.Pool, org_id: str
 ) -> None:
     settings = make_settings(
         llm_prices={"m": {"input_per_million": 1.0, "output_per_million": 1.0}}, llm_budget_usd=1.0
     )
+    ledger, scope = Ledger(db_pool, settings), BillingScope(org_id, "t")
+
+    async def lost_reservation(usd: str) -> None:
+        # A worker that died mid-call: its call may have been billed, so the reservation keeps counting.
+        await db_pool.execute(
+            "INSERT INTO llm_costs (organization_id, activity, model, status, reserved_usd, created_at)"
+            " VALUES ($1, 'lost worker', 'm', 'reserved', $2, now() - interval '2 hours')",
+            org_id,
+            Decimal(usd),
+        )
+
     await db_pool.execute(
         "INSERT INTO llm_costs (organization_id, activity, model, status, reserved_usd, cost_usd, created_at)"
-        " VALUES ($1, 'last month', 'm', 'settled', 5, 5, $2),"
-        " ($1, 'crashed worker', 'm', 'reserved', 5, 0, now() - interval '2 hours')",
+        " VALUES ($1, 'last month', 'm', 'settled', 5, 5, $2)",
         org_id,
         budget_month_start(datetime.now(UTC)) - timedelta(seconds=1),
     )
-    assert isinstance(
-        await Ledger(db_pool, settings).reserve(BillingScope(org_id, "t"), "m", 1_000), Reservation
-    )
+    await lost_reservation("0.6")
+    assert isinstance(await ledger.reserve(scope, "m", 1_000), Reservation)
+    await lost_reservation("0.4")
+    with pytest.raises(ApplicationError) as refused:
+        await ledger.reserve(scope, "m", 1_000)
+    assert refused.value.type == BUDGET_EXCEEDED
 
 
 async def test_the_meter_holds_the_per_worker_token_budget_from_settings(
@@ -409,8 +447,10 @@ def test_invented_citations_and_attributions_are_dropped() -> None:
         def __init__(self, passage_id: str) -> None:
             self.passage_id, self.quote = passage_id, "Depots"
 
-    citations, dropped = citations_from([Cited("d1#0"), Cited("d9#9"), Cited("d1#0")], [passage])
-    assert [c.passage_id for c in citations] == ["d1#0"] and dropped == 1
+    checked = citations_from([Cited("d1#0"), Cited("d9#9"), Cited("d1#0")], [passage])
+    assert [c.passage_id for c in checked.citations] == ["d1#0"] and checked.dropped == 1
+    assert quoted_in("depots  IN\nriga", passage.text) and not quoted_in("Depots in Oslo", passage.text)
+    assert not quoted_in("   ", passage.text)
 
     point = {"point": "p", "contribution_ids": ["c1", "c7"]}
     theme = {"title": "t", "summary": "s", "contribution_ids": ["c7"]}
@@ -419,9 +459,9 @@ def test_invented_citations_and_attributions_are_dropped() -> None:
     )
     kept = attributed(synthesis, {"c1"})
     assert kept["themes"] == [] and kept["consensus"][0].contribution_ids == ["c1"]
-    with pytest.raises(ApplicationError) as invalid:
-        attributed(synthesis, {"c2"})
-    assert invalid.value.type == LLM_INVALID_OUTPUT and not invalid.value.non_retryable
+    backed({"c1"})(synthesis)
+    with pytest.raises(InvalidAnswer, match=r"recommendation\.contribution_ids"):
+        backed({"c2"})(synthesis)
 
 
 async def test_catchball_drafts_the_answer_of_a_participant_who_times_out(

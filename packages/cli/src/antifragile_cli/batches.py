@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from antifragile_api.batches import record_manifest
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.errors import INVALID_INPUT, NOT_READY, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE
@@ -91,21 +92,8 @@ async def register_batch(
         await asyncio.gather(
             *(stage(upload, source) for upload, (_, source) in zip(uploads, files, strict=True))
         )
-    rows = [(org, batch.batch_id, seq, u.filename, u.upload_key) for seq, u in enumerate(uploads)]
     async with database(settings) as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO document_batches (organization_id, batch_id, total, llm_skipped_reason)"
-            " VALUES ($1, $2, $3, $4)",
-            org,
-            batch.batch_id,
-            len(rows),
-            llm_skipped_reason,
-        )
-        await conn.copy_records_to_table(
-            "document_batch_items",
-            records=rows,
-            columns=["organization_id", "batch_id", "seq", "filename", "upload_key"],
-        )
+        await record_manifest(conn, batch, uploads)
     return batch
 
 
@@ -133,10 +121,3 @@ async def follow(
             except (RPCError, WorkflowQueryFailedError):
                 continue  # between two runs of a continue-as-new; the next poll answers
     return await result
-
-
-def llm_skipped_reason(settings: Settings) -> str | None:
-    """Why this fleet's batches run without summary and analysis, or None when an LLM is configured."""
-    if settings.llm_configured:
-        return None
-    return "no OPENAI_API_KEY or OPENAI_BASE_URL is set, so summary and analysis were not run"

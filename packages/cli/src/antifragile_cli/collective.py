@@ -90,7 +90,13 @@ async def ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  [{n}] {c.filename} ({c.passage_id}): “{c.quote}”")
     if answer.dropped_citations:
         print(f"  ({answer.dropped_citations} citation(s) of passages not supplied were dropped)")
-    print(f"confidence {answer.confidence:.2f} · {answer.model} · {_tokens(answer.usage)}")
+    if answer.unverified_citations:
+        print(f"  ({answer.unverified_citations} citation(s) whose quote is not in the passage were dropped)")
+    if not answer.grounded:
+        print("  No citation could be verified: the passages do not back this answer.")
+    if answer.web_search_used:
+        print("  The model searched the web.")
+    print(f"self-reported confidence {answer.confidence:.2f} · {answer.model} · {_tokens(answer.usage)}")
     return 0
 
 
@@ -224,7 +230,8 @@ def _print_wisdom(outcome: WisdomOutcome) -> None:
             print(f"  {label}: {point.point} [{', '.join(point.contribution_ids)}]")
     rec = synthesis.recommendation
     print(f"recommendation: {rec.point} [{', '.join(rec.contribution_ids)}]")
-    print(f"confidence {synthesis.confidence:.2f} · {synthesis.model} · {_tokens(synthesis.usage)}")
+    usage = _tokens(synthesis.usage)
+    print(f"self-reported confidence {synthesis.confidence:.2f} · {synthesis.model} · {usage}")
 
 
 async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,12 +246,20 @@ async def show_costs(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_costs(report: CostReport) -> str:
     lines = [f"LLM costs of {report.organization_id} since {report.since:%Y-%m-%d %H:%M} UTC"]
-    lines.append(f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}")
+    lines.append(
+        f"  {'activity':<28} {'model':<20} {'calls':>6} {'in tok':>10} {'out tok':>10} {'USD':>12}"
+        f" {'unknown':>8} {'estim.':>7}"
+    )
     for line in report.lines:
         lines.append(
             f"  {line.activity:<28} {line.model:<20} {line.calls:>6} {line.input_tokens:>10} "
-            f"{line.output_tokens:>10} {line.cost_usd:>12.6f}"
+            f"{line.output_tokens:>10} {line.cost_usd:>12.6f} {line.unknown_calls:>8} "
+            f"{line.estimated_calls:>7}"
         )
+    lines.append(
+        "  unknown: no answer came back (timeout, 5xx), booked at the reserved amount; "
+        "estim.: no usage reported, tokens counted locally"
+    )
     budget = f"${report.budget_usd:.2f}" if report.budget_usd is not None else "no budget set"
     lines.append(
         f"spent ${report.spent_usd:.6f}, reserved by calls in flight ${report.reserved_usd:.6f}, {budget}"

@@ -14,7 +14,8 @@ from antifragile_workflows.documents import DocumentBatchResult
 from antifragile_workflows.management import manage
 from temporalio.client import Client
 
-from .batches import File, collect_files, llm_skipped_reason, register_batch
+from .batches import File, collect_files, register_batch
+from .demo_session import start_demo_catchball
 from .documents import batch_outcomes, print_outcomes, print_summary, run_batch
 from .stack import LocalStack, add_stack_arguments
 from .training import watch
@@ -31,7 +32,7 @@ async def process_documents(
     client: Client, settings: Settings, org: str, files: list[File]
 ) -> tuple[str, DocumentBatchResult]:
     """Run the documents as one batch, as `antifragile documents add` does, and print every outcome."""
-    batch = await register_batch(settings, org, files, llm_skipped_reason=llm_skipped_reason(settings))
+    batch = await register_batch(settings, org, files, llm_skipped_reason=settings.llm_skipped_reason)
     workflow_id, result = await run_batch(client, settings, batch)
     print(f"\nOrganisation {org}:")
     print_outcomes(await batch_outcomes(settings, org, result.summary.batch_id))
@@ -61,7 +62,8 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     files = collect_files([Path(args.docs)])
     started = time.monotonic()
     print("Starting the local stack (Temporal dev server, PostgreSQL, workers) ...")
-    async with LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port) as stack:
+    stack = LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port, api_port=args.api_port)
+    async with stack:
         assert stack.client is not None
         print(f"Up in {time.monotonic() - started:.1f}s. Processing {len(files)} documents for {args.org}:")
         workflow_id, result = await process_documents(stack.client, stack.settings, args.org, files)
@@ -71,6 +73,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             status = await train_smoke_model(stack.client, stack.settings, args.org, f"demo-{workflow_id}")
         elif args.train:
             print("\nTraining skipped: the corpus is not ready.")
+        await start_demo_catchball(stack, args.org)
         workflows = f"{stack.ui_url}/namespaces/{stack.settings.temporal_namespace}/workflows"
         print(f"\nTemporal UI: {workflows}/{workflow_id} (while `antifragile dev` runs on {args.state_dir})")
     print(f"Done in {time.monotonic() - started:.1f}s.")

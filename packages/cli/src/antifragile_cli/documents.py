@@ -19,7 +19,7 @@ from antifragile_core.storage import ObjectNotFound, open_store
 from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, DocumentProgress
 from temporalio.client import Client
 
-from .batches import collect_files, database, follow, llm_skipped_reason, register_batch, start_batch
+from .batches import collect_files, database, follow, register_batch, start_batch
 from .terminal import LiveLine, bar
 
 PAGE = 20
@@ -131,7 +131,7 @@ def _errors(row: asyncpg.Record) -> list[StepError]:
 async def add_documents(args: argparse.Namespace, settings: Settings) -> int:
     files = collect_files([Path(p) for p in args.paths])
     print(f"Uploading {len(files)} file(s) for {args.org} ...")
-    batch = await register_batch(settings, args.org, files, llm_skipped_reason=llm_skipped_reason(settings))
+    batch = await register_batch(settings, args.org, files, llm_skipped_reason=settings.llm_skipped_reason)
     _, result = await run_batch(await connect(settings), settings, batch)
     print_summary(result)
     rows = await batch_outcomes(settings, args.org, result.summary.batch_id, limit=args.limit)

@@ -1,10 +1,11 @@
-"""The local stack on embedded defaults: Temporal dev server, PostgreSQL, a directory object store and
-the three workers, each a separate process. `antifragile dev` runs it until Ctrl-C."""
+"""The local stack on embedded defaults: Temporal dev server, PostgreSQL, a directory object store, the
+three workers and the HTTP API, each a separate process. `antifragile dev` runs it until Ctrl-C."""
 
 import argparse
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Self
 from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE, OPENAI_QUEUE
 from antifragile_core.runtime import connect
 from antifragile_core.settings import Settings
+from pydantic import SecretStr
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -39,12 +41,13 @@ class LocalStack:
         workers: tuple[str, ...] = tuple(WORKERS),
         port: int = 7233,
         ui_port: int = 8233,
+        api_port: int | None = 8000,
         temporal_in_memory: bool = False,
     ) -> None:
         self.state_dir = state_dir.resolve()
         self.logs = self.state_dir / "logs"
         self.workers = workers
-        self.port, self.ui_port = port, ui_port
+        self.port, self.ui_port, self.api_port = port, ui_port, api_port
         self.temporal_in_memory = temporal_in_memory
         self._procs: dict[str, asyncio.subprocess.Process] = {}
         self._postgres = None
@@ -54,6 +57,10 @@ class LocalStack:
     @property
     def ui_url(self) -> str:
         return f"http://localhost:{self.ui_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
 
     async def __aenter__(self) -> Self:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -95,6 +102,39 @@ class LocalStack:
         for name in self.workers:
             await self._spawn(name, str(Path(sys.executable).parent / name), env=env)
         await asyncio.gather(*(self._wait_polling(name, WORKERS[name]) for name in self.workers))
+        if self.api_port is not None:
+            await self._start_api(env)
+
+    async def _start_api(self, env: dict[str, str]) -> None:
+        """The API on 127.0.0.1:api_port, after worker-default has migrated the schema it reads."""
+        env = env | {
+            "API_HOST": "127.0.0.1",
+            "API_PORT": str(self.api_port),
+            "API_SIGNING_SECRET": os.environ.get("API_SIGNING_SECRET") or self._signing_secret(),
+        }
+        self.settings = self.settings.model_copy(
+            update={"api_port": self.api_port, "api_signing_secret": SecretStr(env["API_SIGNING_SECRET"])}
+        )
+        await self._spawn("api", str(Path(sys.executable).parent / "antifragile-api"), env=env)
+        try:
+            async with asyncio.timeout(STARTUP_SECONDS):
+                while True:
+                    self._check_alive("api")
+                    with contextlib.suppress(OSError):
+                        _, writer = await asyncio.open_connection("127.0.0.1", self.api_port)
+                        writer.close()
+                        return
+                    await asyncio.sleep(0.3)
+        except TimeoutError:
+            raise StackError(f"the API did not listen on port {self.api_port}; see {self.logs}") from None
+
+    def _signing_secret(self) -> str:
+        """The state dir's own secret for participant links, kept so links outlive a restart."""
+        path = self.state_dir / "api-signing-secret"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip()
 
     async def _spawn(self, name: str, *cmd: str, env: dict[str, str] | None = None) -> None:
         log = (self.logs / f"{name}.log").open("ab")
@@ -166,10 +206,15 @@ async def wait_for_interrupt() -> None:
 
 async def run_dev(args: argparse.Namespace, settings: Settings) -> int:
     stack = LocalStack(
-        Path(args.state_dir), workers=tuple(args.workers), port=args.port, ui_port=args.ui_port
+        Path(args.state_dir),
+        workers=tuple(args.workers),
+        port=args.port,
+        ui_port=args.ui_port,
+        api_port=args.api_port,
     )
     async with stack:
         print(f"Temporal UI: {stack.ui_url}")
+        print(f"API and portal: {stack.api_url} (keys: antifragile orgs create-key ORG --role admin)")
         print(f"TEMPORAL_ADDRESS={stack.settings.temporal_address}")
         print(f"DATABASE_URL={stack.settings.postgres_dsn}")
         print(f"STORAGE_DIR={stack.settings.storage_dir}")
@@ -183,6 +228,7 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", default=".state", help="where data and logs live (default .state)")
     parser.add_argument("--port", type=int, default=7233, help="Temporal frontend port (default 7233)")
     parser.add_argument("--ui-port", type=int, default=8233, help="Temporal UI port (default 8233)")
+    parser.add_argument("--api-port", type=int, default=8000, help="HTTP API and portal port (default 8000)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

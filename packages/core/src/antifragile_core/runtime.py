@@ -108,12 +108,7 @@ async def run_until_signalled(worker: FleetWorker) -> None:
 
 
 def run_process(main: Coroutine[Any, Any, None]) -> NoReturn:
-    """Run a worker process's `main` to completion, then exit without interpreter finalization.
-
-    Temporal's native runtime threads can still call into Python while the interpreter finalizes, which
-    aborts the process ("PyGILState_Release ... finalizing") after a clean drain and turns exit code 0
-    into SIGABRT. Once `main` has returned nothing is left to finalize, so flush and leave at once.
-    """
+    """Run a worker process's `main` to completion, then exit without interpreter finalization."""
     code = 0
     try:
         asyncio.run(main)
@@ -122,6 +117,16 @@ def run_process(main: Coroutine[Any, Any, None]) -> NoReturn:
     except BaseException:
         log.exception("worker failed")
         code = 1
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Flush and leave at once, skipping interpreter finalization: for any process that used a client.
+
+    Temporal's native runtime threads can still call into Python while the interpreter finalizes, which
+    aborts the process ("PyGILState_Release ... finalizing") after a clean run and turns exit code 0
+    into SIGABRT (134). Once a process's work has returned nothing is left to finalize.
+    """
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     # Documents
     max_document_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     max_history_text_chars: int = Field(default=24_000, gt=0)
+    # Bounded work per upload: past a limit the upload fails with DocumentTooLarge naming its variable.
+    max_document_pages: int = Field(default=10_000, gt=0)
+    max_document_chars: int = Field(default=25_000_000, gt=0)
+    # Extraction runs in child processes, at most `extract_processes` at once per worker; a child is
+    # killed past the time limit (kept under the upload activity's 10-minute start-to-close, which also
+    # covers storing) or fails when it needs more address space than the memory limit.
+    max_extract_seconds: float = Field(default=300.0, gt=0, le=480)
+    max_extract_memory_mb: int = Field(default=4_096, ge=256)
+    extract_processes: int = Field(default=4, ge=1)
+    ocr_enabled: bool = True  # read PDF pages without a text layer by OCR
+    max_xlsx_cells: int = Field(default=2_000_000, gt=0)  # non-empty cells across a workbook's sheets
+    # XML nesting in DOCX parts; libxml2 refuses deeper than 256 anyway (huge_tree stays off).
+    max_xml_depth: int = Field(default=128, ge=16, le=256)
 
     # Base models a training request may name besides the presets (see antifragile_core.base_models).
     model_dir: Path | None = None  # local model directories; a request names one relative to this
@@ -77,7 +90,6 @@ class Settings(BaseSettings):
     openai_model_catchball: str | None = None
     openai_model_wisdom: str | None = None
     openai_context_tokens: int = Field(default=12_000, gt=500)
-    openai_trace_export: bool = False
     # Per-request timeout; retries belong to Temporal (see antifragile_worker_openai.llm), not the client.
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
 
@@ -97,6 +109,7 @@ class Settings(BaseSettings):
     openai_queue_activities_per_second: float | None = Field(default=None, gt=0)  # queue-wide, Temporal
     openai_tokens_per_minute: int | None = Field(default=None, gt=0)  # per worker
     openai_web_search: bool = False  # hosted web search for research; OpenAI's own endpoint only
+    llm_web_search_price_usd: float = Field(default=0.025, ge=0)  # per hosted search; reserved and booked
     research_max_passages: int = Field(default=8, ge=1, le=50)
 
     # Operations: competitor scans, notifications, health checks
@@ -117,6 +130,13 @@ class Settings(BaseSettings):
     # on-premises targets. Checked after DNS resolution and on every redirect hop.
     outbound_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
     health_check_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # HTTP API and portal (antifragile-api): participant links are HMAC-signed with API_SIGNING_SECRET.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_public_url: str | None = None  # the base of participant links; default http://API_HOST:API_PORT
+    api_signing_secret: SecretStr | None = None  # required to start sessions with participant links
+    api_link_hours: float = Field(default=7 * 24, gt=0)  # how long a participant link stays valid
 
     # Worker
     log_level: str = "INFO"
@@ -139,6 +159,13 @@ class Settings(BaseSettings):
     def llm_configured(self) -> bool:
         """An LLM can be called: a key for OpenAI, or a base URL for a compatible server."""
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def llm_skipped_reason(self) -> str | None:
+        """Why document batches skip their LLM steps (summary, analysis); None when they run."""
+        if self.llm_configured:
+            return None
+        return "no OPENAI_API_KEY or OPENAI_BASE_URL is set, so summary and analysis were not run"
 
     @cached_property
     def postgres_dsn(self) -> str:

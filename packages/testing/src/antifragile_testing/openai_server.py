@@ -7,6 +7,7 @@ answered. Each test gets its own path prefix (`/<scope>/v1`), so its fault scrip
 its own even while an earlier test's activity is still finishing.
 """
 
+import contextlib
 import json
 import math
 import re
@@ -30,14 +31,27 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
+BEHAVIOURS = frozenset(
+    {"fenced", "prefixed", "truncated", "refusal", "bad_enum", "missing_field", "no_usage", "huge"}
+)
+"""How a real endpoint misbehaves with status 200: JSON in ```json fences or after a sentence, an answer
+cut off at `max_tokens` (finish_reason "length"), a refusal (`message.refusal`, no content), a field
+outside its enum or a required field missing, no `usage`, and one string field of `size` characters."""
+
+
 @dataclass(frozen=True)
 class Fault:
-    """One scripted failure: the HTTP status to answer, and an optional Retry-After in seconds.
-    Status 200 is a malformed answer: a completion whose content is cut off mid-JSON."""
+    """One scripted misbehaviour: the HTTP status to answer after `delay` seconds, an optional
+    Retry-After, or with status 200 one of BEHAVIOURS (none: content cut off mid-JSON)."""
 
     status: int
     retry_after: float | None = None
     message: str = "scripted fault"
+    behaviour: str | None = None
+    delay: float = 0.0
+    size: int = 0
+    answer: str | None = None
+    """With behaviour "answer": the content to send, verbatim."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +94,34 @@ class ServerScope:
         """Answer `count` chat requests with `status` (and Retry-After when given), once `after`
         further requests have been answered normally; scripts queue up behind earlier ones.
         `status=200` answers with content that does not parse, as a cut-off model would."""
+        self._script(Fault(status, retry_after, message), count, after)
+
+    def script(
+        self, behaviour: str, count: int = 1, *, after: int = 0, delay: float = 0.0, size: int = 0
+    ) -> None:
+        """Answer `count` chat requests with one of BEHAVIOURS, or with `behaviour="slow"` a normal
+        answer `delay` seconds late (past the client's timeout, the outcome is unknown to it)."""
+        if behaviour not in BEHAVIOURS | {"slow"}:
+            raise ValueError(f"unknown behaviour {behaviour!r}; one of {sorted(BEHAVIOURS)} or 'slow'")
+        self._script(
+            Fault(200, behaviour=behaviour, delay=delay, size=size),
+            count,
+            after,
+        )
+
+    def script_answer(self, answer: dict[str, Any]) -> None:
+        """Answer the next chat request with exactly `answer` as its JSON content: what a model said, for
+        tests of how the worker checks it (citations, attributions)."""
+        self._script(Fault(200, behaviour="answer", answer=json.dumps(answer)), 1, 0)
+
+    def script_slow_fault(self, status: int, delay: float, count: int = 1) -> None:
+        """Answer `count` requests with `status` after `delay` seconds: the request was sent and worked on."""
+        self._script(Fault(status, delay=delay), count, 0)
+
+    def _script(self, fault: Fault, count: int, after: int) -> None:
         with self._lock:
             self._faults.extend([None] * after)
-            self._faults.extend(Fault(status, retry_after, message) for _ in range(count))
+            self._faults.extend([fault] * count)
 
     @property
     def completions(self) -> list[RecordedRequest]:
@@ -145,7 +184,10 @@ def _handler_for(server: OpenAICompatibleServer) -> type[BaseHTTPRequestHandler]
                 body = json.loads(raw)
             except json.JSONDecodeError:
                 body = {}
-            status, payload, headers = _answer(body, scope._next_fault())
+            fault = scope._next_fault()
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            status, payload, headers = _answer(body, fault)
             scope._record(
                 RecordedRequest(
                     path=route,
@@ -166,7 +208,9 @@ def _handler_for(server: OpenAICompatibleServer) -> type[BaseHTTPRequestHandler]
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            # The client may have given up waiting (its timeout): what it missed is in the request log.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
 
     return Handler
 
@@ -186,36 +230,62 @@ def _answer(body: dict[str, Any], fault: Fault | None) -> tuple[int, dict[str, A
     # Answers are made of the user's words (the document), not the instructions'.
     words = _Words("\n".join(text for role, text in texts if role == "user") or prompt)
     response_format = body.get("response_format") or {}
+    behaviour = fault.behaviour if fault is not None else None
+    finish_reason, refusal = "stop", None
     if response_format.get("type") == "json_schema":
         schema = response_format["json_schema"]["schema"]
-        content = json.dumps(instance_for(schema, words))
-        if fault is not None:
+        content: str | None = _misshapen(instance_for(schema, words), schema, fault)
+        if fault is not None and fault.answer is not None:
+            content = fault.answer
+        if fault is not None and fault.status == 200 and behaviour in (None, "truncated"):
             content = content[: len(content) // 2]
+            finish_reason = "length" if behaviour == "truncated" else "stop"
     else:
         content = words.take(12)
-    prompt_tokens, completion_tokens = count_tokens(prompt), count_tokens(content)
-    return (
-        200,
-        {
-            "id": f"chatcmpl-{uuid.uuid4().hex}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        },
-        {},
-    )
+    if behaviour == "refusal":
+        # Real refusals often echo the request; this one repeats the document's words.
+        content, refusal = None, f"I can't help with {words.take(8)}."
+    elif behaviour == "fenced":
+        content = f"```json\n{content}\n```"
+    elif behaviour == "prefixed":
+        content = f"Here is the JSON you asked for:\n{content}"
+    prompt_tokens, completion_tokens = count_tokens(prompt), count_tokens(content or refusal or "")
+    payload: dict[str, Any] = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+                "finish_reason": finish_reason,
+            }
+        ],
+    }
+    if behaviour != "no_usage":
+        payload["usage"] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+    return 200, payload, {}
+
+
+def _misshapen(answer: Any, schema: dict[str, Any], fault: Fault | None) -> str:
+    """The answer as JSON, with the scripted schema fault applied to its first matching field."""
+    behaviour = fault.behaviour if fault is not None else None
+    if isinstance(answer, dict) and behaviour in ("bad_enum", "missing_field", "huge"):
+        properties = schema.get("properties", {})
+        if behaviour == "missing_field":
+            answer.pop(next(iter(answer)))
+        elif behaviour == "bad_enum":
+            name = next(n for n, p in properties.items() if "enum" in p or "const" in p)
+            answer[name] = "not-one-of-the-options"
+        else:
+            name = next(n for n, v in answer.items() if isinstance(v, str))
+            answer[name] = ("lorem ipsum " * (fault.size // 12 + 1))[: fault.size]  # type: ignore[union-attr]
+    return json.dumps(answer)
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

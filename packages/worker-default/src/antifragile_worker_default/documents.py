@@ -2,25 +2,39 @@
 
 Write order makes a retry after a crash converge: nothing is written until extraction succeeded;
 then the original and the text go to keys derived from the content hash (rewriting them is harmless),
-and last the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash).
+then the row, inserted with ON CONFLICT DO NOTHING on (organisation, content hash), then the upload's
+row; last the staged copy is deleted, so each original is stored once. A retry that finds the staged
+copy gone answers from the upload's row. Extraction runs in a child process (`extraction_pool`) within
+the upload limits; the activity heartbeats meanwhile.
 """
 
 import asyncio
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from antifragile_core.contracts.documents import PROCESS_DOCUMENT_UPLOAD, DocumentUpload, ProcessedDocument
+from antifragile_core.contracts.documents import (
+    OCR_PAGES_CHARS,
+    PROCESS_DOCUMENT_UPLOAD,
+    DocumentUpload,
+    ProcessedDocument,
+)
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
 from antifragile_core.storage import ObjectNotFound, checked_org_key, org_key
+from temporalio import activity
 
-from .extract import Extracted, check_size, extract, text_hash
+from .extract import Extracted, check_size, text_hash
+from .extraction_pool import shared_pool
 from .resources import Resources
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5.0
+"""Well inside the contract's 30-s heartbeat timeout; the SDK batches them anyway."""
 
 _UNSAFE_FILENAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
 
@@ -28,9 +42,26 @@ _UNSAFE_FILENAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
 def activities(res: Resources) -> list[Callable[..., Any]]:
     @PROCESS_DOCUMENT_UPLOAD.implement
     async def process_document_upload(upload: DocumentUpload) -> ProcessedDocument:
-        return await process_upload(res, upload)
+        async with _heartbeating():
+            return await process_upload(res, upload)
 
     return [process_document_upload]
+
+
+@asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat every HEARTBEAT_SECONDS while the block runs (downloads, extraction, writes)."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def check_filename(filename: str) -> None:
@@ -47,13 +78,16 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
     """Extract, store and record one upload; the same bytes again return the existing document."""
     org = upload.organization_id
     check_filename(upload.filename)
-    data = await _staged_bytes(res, upload)
+    staged = checked_org_key(org, upload.upload_key, "upload key")
+    data = await _staged_bytes(res, staged)
+    if data is None:
+        return await _processed_before(res, upload, staged)
     content_hash = await asyncio.to_thread(lambda: hashlib.sha256(data).hexdigest())
 
     row = await _find(res.pool, org, content_hash)
     text = await _stored_text(res, row["text_key"]) if row is not None else None
     if row is None or text is None:
-        extracted = await asyncio.to_thread(extract, data, res.settings.max_document_bytes)
+        extracted = await shared_pool(res.settings).extract(data)
         text = extracted.text
         fingerprint = await asyncio.to_thread(text_hash, text)
         original_key = org_key(org, "documents", content_hash, "original")
@@ -64,18 +98,35 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
             res.pool, upload, content_hash, fingerprint, len(data), extracted, original_key, text_key
         )
     await _record_upload(res.pool, upload, row["id"])
-
-    duplicate = row["upload_key"] != upload.upload_key
+    await res.store.delete(staged)
     log.info(
         "document processed",
-        extra={"organization_id": org, "document_id": str(row["id"]), "duplicate": duplicate},
+        extra={"organization_id": org, "document_id": str(row["id"]), "staged_key": staged},
     )
+    return _processed(res, upload, row, text)
+
+
+async def _processed_before(res: Resources, upload: DocumentUpload, staged: str) -> ProcessedDocument:
+    """The result of an attempt that finished but was not reported (the staged copy is already gone)."""
+    row = await res.pool.fetchrow(
+        "SELECT d.* FROM document_uploads u JOIN documents d ON d.id = u.document_id"
+        " WHERE u.organization_id = $1 AND u.upload_key = $2",
+        upload.organization_id,
+        upload.upload_key,
+    )
+    text = await _stored_text(res, row["text_key"]) if row is not None else None
+    if row is None or text is None:
+        raise bad_input(NOT_FOUND, f"no staged upload at {staged!r}; upload the file again")
+    return _processed(res, upload, row, text)
+
+
+def _processed(res: Resources, upload: DocumentUpload, row: asyncpg.Record, text: str) -> ProcessedDocument:
     limit = res.settings.max_history_text_chars
     return ProcessedDocument(
         document_id=str(row["id"]),
-        organization_id=org,
+        organization_id=upload.organization_id,
         filename=upload.filename,
-        content_hash=content_hash,
+        content_hash=row["content_hash"],
         media_type=row["media_type"],
         title=row["title"],
         page_count=row["page_count"],
@@ -84,18 +135,34 @@ async def process_upload(res: Resources, upload: DocumentUpload) -> ProcessedDoc
         text_key=row["text_key"],
         text_excerpt=text[:limit],
         text_truncated=len(text) > limit,
-        duplicate=duplicate,
+        duplicate=row["upload_key"] != upload.upload_key,
+        ocr_pages=page_ranges(row["ocr_pages"]),
+        ocr_confidence=row["ocr_confidence"],
     )
 
 
-async def _staged_bytes(res: Resources, upload: DocumentUpload) -> bytes:
-    """The staged file; it must live under its own organisation's prefix."""
-    key = checked_org_key(upload.organization_id, upload.upload_key, "upload key")
+def page_ranges(pages: Sequence[int]) -> str:
+    """Sorted page numbers as ranges ("1-3, 7"), cut to OCR_PAGES_CHARS with a count of the pages."""
+    runs: list[list[int]] = []
+    for page in pages:
+        if runs and page == runs[-1][1] + 1:
+            runs[-1][1] = page
+        else:
+            runs.append([page, page])
+    text = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
+    if len(text) <= OCR_PAGES_CHARS:
+        return text
+    suffix = f", … ({len(pages)} pages)"
+    return text[: text.rfind(", ", 0, OCR_PAGES_CHARS - len(suffix))] + suffix
+
+
+async def _staged_bytes(res: Resources, key: str) -> bytes | None:
+    """The staged file (its key checked to lie under its organisation), or None when it is gone."""
     try:
         check_size(await res.store.size(key), res.settings.max_document_bytes)
         return await res.store.get(key)
     except ObjectNotFound:
-        raise bad_input(NOT_FOUND, f"no staged upload at {key!r}; upload the file again") from None
+        return None
 
 
 async def _stored_text(res: Resources, text_key: str) -> str | None:
@@ -126,8 +193,9 @@ async def _insert(
     inserted = await pool.fetchrow(
         """
         INSERT INTO documents (organization_id, content_hash, text_hash, filename, media_type, title,
-                               page_count, char_count, size_bytes, original_key, text_key, upload_key)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                               page_count, char_count, size_bytes, original_key, text_key, upload_key,
+                               ocr_pages, ocr_confidence)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (organization_id, content_hash) DO NOTHING
         RETURNING *
         """,
@@ -143,6 +211,8 @@ async def _insert(
         original_key,
         text_key,
         upload.upload_key,
+        list(extracted.ocr_pages),
+        extracted.ocr_confidence,
     )
     if inserted is not None:
         return inserted

@@ -15,12 +15,14 @@ from antifragile_core.contracts.collective import (
     CatchballRequest,
     Change,
 )
+from antifragile_core.contracts.documents import MAX_LIST_ITEMS, Sentences, Statement
 from pydantic import Field
 
 from .budget import model_used
 from .resources import Resources
+from .untrusted import material, with_data_rule
 
-INSTRUCTIONS = (
+INSTRUCTIONS = with_data_rule(
     "You facilitate Hoshin Kanri catchball: a strategic statement passes between levels of an "
     "organisation, each refining it until all agree. Refine the statement with the participant's "
     "feedback: keep what nobody questioned, change what the feedback asks for when it serves the "
@@ -35,19 +37,19 @@ DRAFT_INSTRUCTIONS = (
 
 
 class Refinement(Model):
-    refined_statement: str = Field(min_length=1)
-    changes: list[Change]
-    open_questions: list[str]
+    refined_statement: Statement
+    changes: list[Change] = Field(max_length=MAX_LIST_ITEMS)
+    open_questions: Sentences
     alignment: Alignment
 
 
 class DraftedRefinement(Model):
     # Not a subclass of Refinement: the schema's field order is the answer's, and the draft must come
     # first so the model writes the feedback before refining with it.
-    drafted_feedback: str = Field(min_length=1, description="The feedback drafted for the participant.")
-    refined_statement: str = Field(min_length=1)
-    changes: list[Change]
-    open_questions: list[str]
+    drafted_feedback: Statement = Field(description="The feedback drafted for the participant.")
+    refined_statement: Statement
+    changes: list[Change] = Field(max_length=MAX_LIST_ITEMS)
+    open_questions: Sentences
     alignment: Alignment
 
 
@@ -57,10 +59,14 @@ def prompt_for(request: CatchballRequest) -> str:
         f"{'agreed' if t.agreed else 'not yet agreed'}. {t.feedback}"
         for t in request.history
     )
-    feedback = request.feedback if request.feedback is not None else "(no answer: draft it)"
+    feedback = (
+        material("feedback", request.feedback) if request.feedback is not None else "(no answer: draft it)"
+    )
     return (
-        f"Statement:\n{request.statement}\n\nDiscussion so far:\n{history or '(none)'}\n\n"
-        f"Participant: {request.participant}, level: {request.level}\nFeedback:\n{feedback}"
+        f"Statement:\n{material('statement', request.statement)}\n\n"
+        f"Discussion so far:\n{material('discussion', history) if history else '(none)'}\n\n"
+        f"Participant:\n{material('participant', f'{request.participant}, level: {request.level}')}\n\n"
+        f"Feedback:\n{feedback}"
     )
 
 

@@ -1,11 +1,10 @@
 """Reading a text longer than the model's context: split it by a token budget, read each part, and
 merge the partial results with further model calls (map-reduce) until one result is left.
 
-Token counts are estimated at 3 characters per token (English averages ~4; the lower figure keeps
-other languages and numbers inside the budget) so no tokenizer has to ship with the worker.
+Token counts are estimated (see tokens.py) so no tokenizer has to ship with the worker. The text and the
+partial answers reach the model as material (see untrusted.py), never as instructions.
 """
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -15,18 +14,16 @@ from antifragile_core.errors import LLM_NOT_CONFIGURED, bad_input
 from pydantic import BaseModel, ValidationError
 
 from .llm import LLM
+from .tokens import CHARS_PER_TOKEN, approx_tokens
+from .untrusted import material
 
 T = TypeVar("T", bound=BaseModel)
 
-CHARS_PER_TOKEN = 3
-PROMPT_OVERHEAD_TOKENS = 100
-"""Room for the part header and the chat format's own tokens around instructions and text."""
+PROMPT_OVERHEAD_TOKENS = 200
+"""Room for the material delimiters, the file name (at most 255 characters) and the chat format's own
+tokens around instructions and text."""
 MIN_INPUT_TOKENS = 200
 _SEPARATORS = ("\n\n", "\n", ". ", " ")
-
-
-def approx_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 def split_text(text: str, max_tokens: int) -> list[str]:
@@ -95,11 +92,11 @@ async def read_long_text(
     usage = resume.usage if resume is not None and partials else TokenUsage()
     checkpoint = Checkpoint(parts=len(parts), partials=[p.model_dump() for p in partials], usage=usage)
     for number, part in enumerate(parts[len(partials) :], start=len(partials) + 1):
-        header = f"Document: {title}\n" + (f"Part {number} of {len(parts)}.\n" if len(parts) > 1 else "")
+        kind = f"document, part {number} of {len(parts)}" if len(parts) > 1 else "document"
         output, spent = await llm.run(
             name=reading.name,
             instructions=reading.read_instructions,
-            prompt=f"{header}\n{part}",
+            prompt=material(kind, f"File name: {title}\n\n{part}"),
             output_type=reading.output_type,
             model=model,
         )
@@ -120,8 +117,8 @@ async def read_long_text(
             output, spent = await llm.run(
                 name=f"{reading.name} (merge)",
                 instructions=reading.merge_instructions,
-                prompt=f"Document: {title}\n{len(group)} partial results of consecutive parts, in order:\n\n"
-                + listing,
+                prompt=f"{len(group)} partial results of consecutive parts of one document, in order:\n\n"
+                + material("partial results", f"File name: {title}\n\n{listing}"),
                 output_type=reading.output_type,
                 model=model,
             )

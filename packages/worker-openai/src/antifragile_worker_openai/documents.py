@@ -16,6 +16,9 @@ from antifragile_core.contracts.documents import (
     DocumentAnalysis,
     DocumentSummary,
     DocumentText,
+    Labels,
+    Paragraph,
+    Sentences,
 )
 from antifragile_core.errors import EMPTY_DOCUMENT, NOT_FOUND, bad_input
 from antifragile_core.storage import ObjectNotFound, ObjectStore, checked_org_key
@@ -25,19 +28,20 @@ from temporalio import activity
 from .budget import model_used
 from .chunking import Checkpoint, Reading, ReadResult, read_long_text
 from .resources import Resources
+from .untrusted import with_data_rule
 
 log = logging.getLogger(__name__)
 
 
 class SummaryAnswer(Model):
-    summary: str = Field(min_length=1, description="A faithful summary of the text in 3 to 6 sentences.")
-    key_points: list[str] = Field(description="The text's most important points, one short sentence each.")
+    summary: Paragraph = Field(description="A faithful summary of the text in 3 to 6 sentences.")
+    key_points: Sentences = Field(description="The text's most important points, one short sentence each.")
 
 
 class AnalysisAnswer(Model):
-    topics: list[str] = Field(description="The main topics, a few words each.")
-    risks: list[str] = Field(description="Risks to the organisation the text states or clearly implies.")
-    opportunities: list[str] = Field(description="Opportunities the text states or clearly implies.")
+    topics: Labels = Field(description="The main topics, a few words each.")
+    risks: Sentences = Field(description="Risks to the organisation the text states or clearly implies.")
+    opportunities: Sentences = Field(description="Opportunities the text states or clearly implies.")
     sentiment: Literal["positive", "neutral", "negative", "mixed"]
     confidence: Confidence = Field(
         description="How sure you are that this analysis reflects the text, from 0 to 1: "
@@ -45,7 +49,7 @@ class AnalysisAnswer(Model):
     )
 
 
-_FAITHFUL = (
+_FAITHFUL = with_data_rule(
     "Use only what the text says; never invent facts, names or numbers. Answer in the text's language."
 )
 

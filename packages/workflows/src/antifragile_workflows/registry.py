@@ -5,6 +5,7 @@ from .competitors import CompetitorMonitoringWorkflow
 from .documents import DocumentProcessingWorkflow, DocumentWorkflow
 from .maintenance import MaintenanceWorkflow
 from .management import ManagementWorkflow
+from .notices import NoticeWorkflow
 from .onboarding import OrganizationOnboardingWorkflow
 from .research import ResearchWorkflow
 from .training import TrainingWorkflow
@@ -21,4 +22,5 @@ ALL_WORKFLOWS: tuple[type, ...] = (
     OrganizationOnboardingWorkflow,
     TrainingWorkflow,
     ManagementWorkflow,
+    NoticeWorkflow,
 )

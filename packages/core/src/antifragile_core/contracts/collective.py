@@ -11,11 +11,27 @@ from pydantic import Field
 
 from ..queues import OPENAI_QUEUE
 from .base import ActivityContract, Model, OrgId
-from .documents import LLM_RETRY, Confidence
+from .documents import (
+    LLM_RETRY,
+    MAX_LIST_ITEMS,
+    Confidence,
+    Label,
+    Paragraph,
+    Ref,
+    Sentence,
+    Sentences,
+    Statement,
+)
 from .usage import TokenUsage
 
 ShortText = Annotated[str, Field(min_length=1, max_length=20_000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Quote = Annotated[str, Field(min_length=1, max_length=500)]
+"""Words quoted from a passage: a sentence or two."""
+ContributionId = Annotated[str, Field(min_length=1, max_length=64)]
+MAX_BACKING_IDS = 50
+"""Contribution ids behind one point: enough to show a majority of a large round, and bounded."""
+BackingIds = Annotated[list[ContributionId], Field(max_length=MAX_BACKING_IDS)]
 
 
 class Passage(Model):
@@ -39,19 +55,26 @@ class ResearchRequest(Model):
 class Citation(Model):
     """A passage the answer relies on, with the words quoted from it."""
 
-    passage_id: str
-    document_id: str
-    filename: str
-    quote: str
+    passage_id: Ref
+    document_id: Ref
+    filename: Ref
+    quote: Quote
 
 
 class ResearchAnswer(Model):
-    answer: str
-    citations: list[Citation]
+    """An answer and the citations that were checked: each names a supplied passage and its quote occurs
+    in that passage (modulo case and whitespace); `grounded` is false when none survived."""
+
+    answer: Paragraph
+    citations: Annotated[list[Citation], Field(max_length=MAX_LIST_ITEMS)]
     dropped_citations: int = Field(ge=0, description="citations of passages the model was not given")
-    web_search_used: bool = False
-    confidence: Confidence
-    model: str
+    unverified_citations: int = Field(
+        default=0, ge=0, description="citations dropped because their quote is not in the cited passage"
+    )
+    grounded: bool = Field(default=True, description="at least one citation was verified")
+    web_search_used: bool = Field(default=False, description="the model's response shows a web search")
+    confidence: Confidence = Field(description="self-reported by the model, not measured")
+    model: Ref
     usage: TokenUsage
 
 
@@ -61,7 +84,7 @@ class CatchballTurn(Model):
 
     participant: Name
     level: Name
-    feedback: str
+    feedback: str = Field(max_length=20_000)
     agreed: bool
     ai_drafted: bool = False
 
@@ -79,28 +102,30 @@ class CatchballRequest(Model):
 
 
 class Change(Model):
-    what: str
-    why: str
+    what: Sentence
+    why: Sentence
 
 
 class Alignment(Model):
     score: Confidence
     agreed: bool
-    assessment: str
+    assessment: Paragraph
 
 
 class CatchballRefinement(Model):
-    refined_statement: str
-    changes: list[Change]
-    open_questions: list[str]
+    refined_statement: Statement
+    changes: Annotated[list[Change], Field(max_length=MAX_LIST_ITEMS)]
+    open_questions: Sentences
     alignment: Alignment
-    drafted_feedback: str | None = Field(default=None, description="set when the feedback was AI-drafted")
-    model: str
+    drafted_feedback: Statement | None = Field(
+        default=None, description="set when the feedback was AI-drafted"
+    )
+    model: Ref
     usage: TokenUsage
 
 
 class Contribution(Model):
-    contribution_id: str = Field(min_length=1, max_length=64)
+    contribution_id: ContributionId
     author: Name
     text: ShortText
 
@@ -113,23 +138,23 @@ class WisdomRequest(Model):
 
 
 class AttributedPoint(Model):
-    point: str
-    contribution_ids: list[str]
+    point: Sentence
+    contribution_ids: BackingIds
 
 
 class Theme(Model):
-    title: str
-    summary: str
-    contribution_ids: list[str]
+    title: Label
+    summary: Paragraph
+    contribution_ids: BackingIds
 
 
 class WisdomSynthesis(Model):
-    themes: list[Theme]
-    consensus: list[AttributedPoint]
-    dissent: list[AttributedPoint]
+    themes: Annotated[list[Theme], Field(max_length=MAX_LIST_ITEMS)]
+    consensus: Annotated[list[AttributedPoint], Field(max_length=MAX_LIST_ITEMS)]
+    dissent: Annotated[list[AttributedPoint], Field(max_length=MAX_LIST_ITEMS)]
     recommendation: AttributedPoint
-    confidence: Confidence
-    model: str
+    confidence: Confidence = Field(description="self-reported by the model, not measured")
+    model: Ref
     usage: TokenUsage
 
 

@@ -2,12 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
+from pydantic import Field
+
 from ..queues import DEFAULT_QUEUE
 from .base import ActivityContract, Model, OrgId
 
 STALE_RESERVATION = timedelta(hours=1)
-"""A reservation older than any LLM activity's timeout belongs to a crashed worker: it stops counting,
-in the budget check and in the cost report alike."""
+"""A reservation older than any LLM activity's timeout belongs to a lost worker: its call may have been
+billed, so the report books it as spent with an unknown outcome (the budget counts every reservation)."""
 
 
 def budget_month_start(now: datetime) -> datetime:
@@ -28,10 +30,13 @@ class CostLine(Model):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    unknown_calls: int = Field(default=0, description="no answer came back; booked at the reserved amount")
+    estimated_calls: int = Field(default=0, description="the endpoint reported no usage; tokens counted here")
 
 
 class CostReport(Model):
-    """Settled spend per activity and model, what in-flight calls have reserved, and the budget."""
+    """Spent per activity and model, what in-flight calls have reserved, and the budget; spent plus
+    reserved is what the budget check counts."""
 
     organization_id: OrgId
     since: datetime

@@ -11,6 +11,25 @@ from .base import DEFAULT_RETRY, ActivityContract, Model, OrgId
 from .usage import TokenUsage
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+OCR_PAGES_CHARS = 200
+"""`ProcessedDocument.ocr_pages` is cut here, so history stays bounded; the table keeps every page."""
+
+# Bounds of what a model writes. Every LLM output field has one, so no answer can push a result or the
+# workflow history past a fixed size (tests/test_output_bounds.py sums them up per contract).
+Label = Annotated[str, Field(min_length=1, max_length=120)]
+"""A topic, a title: a few words."""
+Sentence = Annotated[str, Field(min_length=1, max_length=400)]
+"""A key point, a risk, a question: one sentence."""
+Paragraph = Annotated[str, Field(min_length=1, max_length=2_000)]
+"""A summary, an assessment, an answer: a few sentences."""
+Statement = Annotated[str, Field(min_length=1, max_length=4_000)]
+"""A refined statement or drafted feedback: at most a long paragraph or two."""
+Ref = Annotated[str, Field(max_length=255)]
+"""An id, a model or file name a result copies from its request: bounded like what the model writes."""
+MAX_LIST_ITEMS = 12
+"""Items in any list a model writes (key points, risks, changes, themes …)."""
+Labels = Annotated[list[Label], Field(max_length=MAX_LIST_ITEMS)]
+Sentences = Annotated[list[Sentence], Field(max_length=MAX_LIST_ITEMS)]
 
 
 class DocumentUpload(Model):
@@ -41,6 +60,12 @@ class ProcessedDocument(Model):
     text_excerpt: str = Field(description="the text's start, at most max_history_text_chars")
     text_truncated: bool
     duplicate: bool = Field(default=False, description="the same bytes were uploaded before; nothing new")
+    ocr_pages: str = Field(
+        default="",
+        max_length=OCR_PAGES_CHARS,
+        description="1-based pages whose text was read by OCR, as ranges ('1-3, 7'); empty when none",
+    )
+    ocr_confidence: Confidence | None = Field(default=None, description="mean OCR score of the lines read")
 
 
 class ReadinessRequest(Model):
@@ -75,22 +100,22 @@ class DocumentText(Model):
 
 
 class DocumentSummary(Model):
-    document_id: str
-    summary: str
-    key_points: list[str]
-    model: str
+    document_id: Ref
+    summary: Paragraph
+    key_points: Sentences
+    model: Ref
     chunks: int
     usage: TokenUsage
 
 
 class DocumentAnalysis(Model):
-    document_id: str
-    topics: list[str]
-    risks: list[str]
-    opportunities: list[str]
+    document_id: Ref
+    topics: Labels
+    risks: Sentences
+    opportunities: Sentences
     sentiment: Literal["positive", "neutral", "negative", "mixed"]
     confidence: Confidence
-    model: str
+    model: Ref
     chunks: int
     usage: TokenUsage
 
@@ -107,7 +132,11 @@ PROCESS_DOCUMENT_UPLOAD = ActivityContract(
     queue=DEFAULT_QUEUE,
     input=DocumentUpload,
     output=ProcessedDocument,
+    # Extraction is bounded by MAX_EXTRACT_SECONDS (at most 8 minutes), the rest is storing; the heartbeat
+    # (sent every few seconds while the activity waits on its extraction process) lets a retry start
+    # within 30 s of a worker's crash instead of after the whole start-to-close.
     start_to_close=timedelta(minutes=10),
+    heartbeat=timedelta(seconds=30),
     retry=DEFAULT_RETRY,
 )
 VALIDATE_TRAINING_READINESS = ActivityContract(

@@ -1,15 +1,50 @@
 """Text out of uploaded bytes: the type is read from the bytes themselves, never from the file name.
 
-One module per format (`pdf`, `docx`, `xlsx`, `text`, `html`; `office` opens the OOXML container).
-Everything here is synchronous and CPU-bound; the activity runs it in a thread. Bad input raises a
-non-retryable ApplicationError whose message says what to do about it.
+One module per format (`pdf`, `docx`, `xlsx`, `text`, `html`; `office` unpacks OOXML within bounds and
+`ooxml` parses its parts safely). Everything here is synchronous and CPU-bound; the activity runs it in
+a child process (`extraction_pool`), which bounds its time and memory. Bad input raises a non-retryable
+ApplicationError whose message says what to do about it; `clean_text` (base) is the one place control
+characters leave every format's text and title.
+
+What each format uses, measured on the shared ingestion cases plus tests/fault_corpus
+(benchmarks/extract_candidates.py; cases passed, refusals, limits and our output conventions such as
+tab-separated rows and "[Header]" marks included, so the notes say what a wrapper could not fix):
+- DOCX: lxml over the WordprocessingML (21/21). python-docx 1/21 (no text boxes, insertions, notes,
+  headers; Strict fails); docx2python 8/21 (doubles text boxes and moved text, keeps deleted rows,
+  fails on parts without an r: namespace); mammoth 7/21 (no headers, footers or footnotes).
+- XLSX: lxml iterparse of the cells present, openpyxl only for date formats (9/9). openpyxl read-only
+  trusts <dimension> (0/9; a two-cell sheet claiming a million rows runs for minutes), with
+  reset_dimensions 2/9 (formulas without a cached value vanish, a million-row claim is walked row by
+  row); python-calamine 2/9 (formula text lost; ~4 s to materialise a two-cell sheet that claims a
+  million rows, failing the 5 s bound on a busy machine; 30 MB of shared strings expanded before any
+  limit can act).
+- Text/MD/CSV: BOM, UTF-16 by its NUL pattern, UTF-8, a declared charset, lenient UTF-8, then
+  charset-normalizer among legacy encodings, cp1252 winning ties (18/18). charset-normalizer alone
+  8/18 (short Western text read as cp1250/Mac Roman, one bad byte turns UTF-8 into mojibake);
+  UTF-8 else cp1252 (the previous code) 4/18.
+- HTML: selectolax (lexbor), recognised by content (prolog, doctype, fragments).
 """
 
+import dataclasses
 import hashlib
 
 from antifragile_core.errors import DOCUMENT_TOO_LARGE, EMPTY_DOCUMENT, UNSUPPORTED_TYPE, bad_input
 
-from .base import CSV, DOCX, HTML, MARKDOWN, PDF, SUPPORTED, TXT, XLSX, Extracted, pieces
+from .base import (
+    CSV,
+    DOCX,
+    HTML,
+    MARKDOWN,
+    PDF,
+    SUPPORTED,
+    TXT,
+    XLSX,
+    Extracted,
+    OfficeLimits,
+    check_chars,
+    clean_text,
+    pieces,
+)
 from .office import extract_office
 from .pdf import extract_pdf
 from .text import extract_text
@@ -24,6 +59,7 @@ __all__ = [
     "XLSX",
     "Extracted",
     "check_size",
+    "clean_text",
     "extract",
     "text_hash",
 ]
@@ -54,20 +90,35 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def extract(data: bytes, max_bytes: int) -> Extracted:
-    """Detect the type of `data` and extract its text, page count and title."""
+def extract(
+    data: bytes,
+    max_bytes: int,
+    *,
+    max_pages: int | None = None,
+    max_chars: int | None = None,
+    max_cells: int | None = None,
+    max_xml_depth: int = 256,
+    ocr: bool = True,
+) -> Extracted:
+    """Detect the type of `data` and extract its text, page count and title.
+
+    `max_pages`, `max_chars`, `max_cells` (None: unlimited) and `max_xml_depth` refuse a document past
+    them; `ocr` reads PDF pages without a text layer by OCR.
+    """
     if not data:
         raise bad_input(EMPTY_DOCUMENT, "the file is empty (0 bytes); upload the document again")
     check_size(len(data), max_bytes)
     if b"%PDF-" in data[:1024]:
-        result = extract_pdf(data)
+        result = extract_pdf(data, max_pages=max_pages, max_chars=max_chars, ocr=ocr)
     elif data.startswith(b"PK\x03\x04"):
-        result = extract_office(data, max_bytes)
+        result = extract_office(data, max_bytes, OfficeLimits(max_chars, max_cells, max_xml_depth))
     else:
         for magic, what in _REFUSED_MAGIC:
             if data.startswith(magic):
                 raise bad_input(UNSUPPORTED_TYPE, f"the file is {what}")
         result = extract_text(data)
+    check_chars(len(result.text), max_chars, max_bytes)
+    result = dataclasses.replace(result, text=clean_text(result.text))
     if not result.text or result.text.isspace():
         raise bad_input(
             EMPTY_DOCUMENT,

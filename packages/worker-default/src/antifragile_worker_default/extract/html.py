@@ -1,4 +1,4 @@
-"""HTML text through selectolax (lexbor): script, style and templates never reach the text."""
+"""HTML text through selectolax (lexbor): script, style, template and noscript never reach the text."""
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -8,11 +8,12 @@ _BLOCK_TAGS = "p,div,br,li,tr,h1,h2,h3,h4,h5,h6,section,article,header,footer,bl
 
 
 def extract_html(markup: str) -> Extracted:
+    """Visible text, one line per block; the title from <title>, else the first heading."""
     tree = LexborHTMLParser(markup)
-    title_node = tree.css_first("title") or tree.css_first("h1")
-    doc_title = title_node.text(strip=True) if title_node is not None else None
     for node in tree.css("script,style,noscript,template"):
         node.decompose()
+    titles = (node.text(strip=True) for node in tree.css("title,h1,h2,h3,h4,h5,h6"))
+    doc_title = next((text for text in titles if text), None)
     for node in tree.css(_BLOCK_TAGS):
         node.insert_after("\n")
     root = tree.body or tree.root

@@ -1,0 +1,1 @@
+"""The organisation's front door: HTTP API and web portal over the fleet."""
