@@ -42,11 +42,13 @@ class LocalStack:
         port: int = 7233,
         ui_port: int = 8233,
         api_port: int | None = 8000,
+        temporal_in_memory: bool = False,
     ) -> None:
         self.state_dir = state_dir.resolve()
         self.logs = self.state_dir / "logs"
         self.workers = workers
         self.port, self.ui_port, self.api_port = port, ui_port, api_port
+        self.temporal_in_memory = temporal_in_memory
         self._procs: dict[str, asyncio.subprocess.Process] = {}
         self._postgres = None
         self.settings = Settings()
@@ -71,13 +73,13 @@ class LocalStack:
 
     async def _start(self) -> None:
         self._postgres, dsn = await asyncio.to_thread(start_postgres, self.state_dir / "postgres")
+        db = [] if self.temporal_in_memory else ["--db-filename", str(self.state_dir / "temporal.db")]
         await self._spawn(
             "temporal",
             str(temporal_binary()),
             "server",
             "start-dev",
-            "--db-filename",
-            str(self.state_dir / "temporal.db"),
+            *db,
             "--port",
             str(self.port),
             "--ui-port",

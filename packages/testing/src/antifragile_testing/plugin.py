@@ -7,9 +7,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from antifragile_core.settings import Settings
+from antifragile_worker_default import db
 from moto.server import ThreadedMotoServer
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -66,6 +68,15 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server, dsn = _embedded().start_postgres(tmp_path_factory.mktemp("postgres") / "data")
     yield dsn
     server.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """The session's PostgreSQL migrated by worker-default, the owner of the schema; tests keep apart by
+    organisation."""
+    pool = await db.connect(postgres_dsn)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")

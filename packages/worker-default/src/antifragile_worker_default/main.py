@@ -12,6 +12,7 @@ from antifragile_workflows.registry import ALL_WORKFLOWS
 from temporalio.worker import Worker
 
 from . import (
+    batches,
     competitors,
     costs,
     db,
@@ -28,6 +29,7 @@ from .resources import Resources
 
 ACTIVITY_MODULES = (
     documents,
+    batches,
     readiness,
     competitors,
     notifications,
