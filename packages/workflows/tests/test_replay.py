@@ -3,6 +3,7 @@ release of worker-default cannot break the workflows already running. Re-record 
 `uv run python -m antifragile_testing.record_histories` only when a change is meant to alter new runs."""
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,13 @@ of new runs, after making old runs replay.
 """
 
 
-def recorded() -> list[WorkflowHistory]:
-    return [WorkflowHistory.from_json(p.stem, p.read_text()) for p in sorted(HISTORIES.glob("*.json"))]
+def recorded() -> dict[str, WorkflowHistory]:
+    """Each fixture by file name (`<WorkflowType>--<scenario>`), replayed under its run's workflow id."""
+    histories = {}
+    for path in sorted(HISTORIES.glob("*.json")):
+        data = json.loads(path.read_text())
+        histories[path.stem] = WorkflowHistory.from_json(data.pop("workflowId"), data)
+    return histories
 
 
 def workflow_type(history: WorkflowHistory) -> str:
@@ -38,7 +44,7 @@ def workflow_type(history: WorkflowHistory) -> str:
 
 
 async def replay_failures(
-    workflows: tuple[type, ...], histories: list[WorkflowHistory], **options: Any
+    workflows: tuple[type, ...], histories: dict[str, WorkflowHistory], **options: Any
 ) -> list[str]:
     # The replayer's task queue is "replay-<build_id>"; workflows derive their fleet from the queue they
     # run on, so this build id makes it a fleet's default-queue.
@@ -46,10 +52,10 @@ async def replay_failures(
         workflows=workflows, data_converter=pydantic_data_converter, build_id=DEFAULT_QUEUE, **options
     )
     failures = []
-    for history in histories:
+    for name, history in histories.items():
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         if result.replay_failure is not None:
-            failures.append(f"{history.workflow_id}: {result.replay_failure}")
+            failures.append(f"{name}.json: {result.replay_failure}")
     return failures
 
 
@@ -60,8 +66,9 @@ async def test_every_recorded_history_replays_on_the_current_workflow_code() -> 
 
 def test_every_workflow_type_worker_default_hosts_has_a_complete_and_recorded_history() -> None:
     hosted = {cls.__name__ for cls in worker_default.ALL_WORKFLOWS}  # no workflow type is renamed
-    recorded_types = {workflow_type(h) for h in recorded()}
-    complete = {h.workflow_id.split("--")[0] for h in recorded() if h.workflow_id.endswith("--complete")}
+    histories = recorded()
+    recorded_types = {workflow_type(h) for h in histories.values()}
+    complete = {workflow_type(h) for name, h in histories.items() if name.endswith("--complete")}
     assert hosted <= recorded_types, f"record a history for {sorted(hosted - recorded_types)}"
     assert hosted <= complete, f"record a complete run of {sorted(hosted - complete)}"
 
@@ -77,9 +84,9 @@ class ReorderedCatchball:
 
 
 async def test_a_changed_command_order_fails_replay() -> None:
-    (waiting,) = [h for h in recorded() if h.workflow_id == "CatchballWorkflow--waiting-for-answer"]
+    waiting = {"CatchballWorkflow--waiting-for-answer": recorded()["CatchballWorkflow--waiting-for-answer"]}
     # Unsandboxed: the sandbox cannot re-import a class defined in a test module.
     (failure,) = await replay_failures(
-        (ReorderedCatchball,), [waiting], workflow_runner=UnsandboxedWorkflowRunner()
+        (ReorderedCatchball,), waiting, workflow_runner=UnsandboxedWorkflowRunner()
     )
     assert "nondeterminism" in failure.lower()

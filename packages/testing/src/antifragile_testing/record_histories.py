@@ -8,14 +8,15 @@ workflow's behaviour changes on purpose; a replay failure otherwise means runnin
 """
 
 import asyncio
+import json
 import sys
 import tempfile
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from antifragile_cli.batches import register_batch
 from antifragile_cli.embedded import start_postgres, temporal_binary
 from antifragile_core.contracts.collective import (
     PERFORM_SIMPLE_RESEARCH,
@@ -36,7 +37,6 @@ from antifragile_core.contracts.documents import (
     DocumentAnalysis,
     DocumentSummary,
     DocumentText,
-    DocumentUpload,
 )
 from antifragile_core.contracts.operations import (
     CompetitorMonitoring,
@@ -59,7 +59,7 @@ from antifragile_core.contracts.training import (
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
-from antifragile_core.storage import open_store, org_key
+from antifragile_core.storage import org_key
 from antifragile_worker_default.resources import Resources
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
 from antifragile_workflows.competitors import CompetitorMonitoringWorkflow, competitor_schedule_id
@@ -89,9 +89,11 @@ class StandIns:
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.holding: set[str] = set()
 
     async def _hold_if(self, marker: str) -> None:
         if HOLD in marker:
+            self.holding.add(marker)
             await self.release.wait()
 
     def __call__(self, res: Resources) -> list[Callable[..., Any]]:
@@ -187,8 +189,16 @@ class StandIns:
 class Recorder:
     """Runs scenarios on one fleet and writes `<WorkflowType>--<scenario>.json` for each history."""
 
-    def __init__(self, client: Client, settings: Settings, site: LocalSite, out: Path) -> None:
-        self.client, self.settings, self.site, self.out = client, settings, site, out
+    def __init__(
+        self, client: Client, settings: Settings, site: LocalSite, stand_ins: StandIns, out: Path
+    ) -> None:
+        self.client, self.settings, self.site, self.stand_ins, self.out = (
+            client,
+            settings,
+            site,
+            stand_ins,
+            out,
+        )
         self.queue = settings.task_queue_prefix + DEFAULT_QUEUE
 
     async def start(self, workflow: Any, arg: Any, scenario: str, **options: Any) -> WorkflowHandle[Any, Any]:
@@ -198,11 +208,25 @@ class Recorder:
         )
 
     async def save(self, handle: WorkflowHandle[Any, Any], name: str | None = None) -> None:
-        """Write the history so far as `<name or workflow id>.json`."""
+        """Write the history so far, with its workflow id, as `<name or workflow id>.json`."""
         history = await handle.fetch_history()
         name = name or handle.id
-        (self.out / f"{name}.json").write_text(history.to_json() + "\n")
+        # The run's own id goes with it: workflows derive their children's ids from it.
+        recorded = {"workflowId": handle.id, **json.loads(history.to_json())}
+        (self.out / f"{name}.json").write_text(json.dumps(recorded, indent=2) + "\n")
         print(f"recorded {name} ({len(history.events)} events)")
+
+    async def save_children(self, handle: WorkflowHandle[Any, Any], scenario: str) -> None:
+        """Save the first child of each type this run started (and theirs) as `<Type>--<scenario>`."""
+        seen: set[str] = set()
+        for event in (await handle.fetch_history()).events:
+            if event.HasField("child_workflow_execution_started_event_attributes"):
+                started = event.child_workflow_execution_started_event_attributes
+                if started.workflow_type.name not in seen:
+                    seen.add(started.workflow_type.name)
+                    child = self.client.get_workflow_handle(started.workflow_execution.workflow_id)
+                    await self.save(child, f"{started.workflow_type.name}--{scenario}")
+                    await self.save_children(child, scenario)
 
     async def complete(self, workflow: Any, arg: Any, scenario: str = "complete", **options: Any) -> Any:
         handle = await self.start(workflow, arg, scenario, **options)
@@ -220,13 +244,13 @@ class Recorder:
         handle = await self.start(workflow, arg, scenario)
         await until(lambda: reached(handle))
         await self.save(handle)
+        await self.save_children(handle, scenario)
         return handle
 
-    async def uploads(self, org: str) -> list[DocumentUpload]:
-        async with open_store(self.settings) as store:
-            key = org_key(org, "uploads", uuid.uuid4().hex)
-            await store.put(key, TEXT.encode())
-        return [DocumentUpload(organization_id=org, filename="strategy.md", upload_key=key)]
+    async def batch(self, org: str, llm_skipped_reason: str | None = None) -> DocumentBatch:
+        """One document registered as a batch, the way clients start document work."""
+        files = [("strategy.md", TEXT.encode())]
+        return await register_batch(self.settings, org, files, llm_skipped_reason=llm_skipped_reason)
 
     def target(self) -> NotificationTarget:
         return NotificationTarget(channel="webhook", webhook_url=self.site.url("/hook"))
@@ -234,10 +258,10 @@ class Recorder:
     async def run_all(self) -> list[WorkflowHandle[Any, Any]]:
         """Every scenario; returns the handles still running, for the caller to terminate."""
         org = "org-replay"
-        await self.complete(
-            DocumentProcessingWorkflow.run,
-            DocumentBatch(organization_id=org, uploads=await self.uploads(org)),
-        )
+        documents = await self.start(DocumentProcessingWorkflow.run, await self.batch(org), "complete")
+        await documents.result()
+        await self.save(documents)
+        await self.save_children(documents, "complete")
         await self.complete(
             ResearchWorkflow.run, ResearchQuestion(organization_id=org, question="supply chains")
         )
@@ -250,7 +274,10 @@ class Recorder:
         notice = self.target().message(org, idempotency_key="replay-notice", subject="Your turn", body="b")
         await self.complete(NoticeWorkflow.run, notice)
         onboarding = OnboardingRequest(
-            organization_id=org, uploads=await self.uploads(org), admins=self.target(), monitoring=monitoring
+            organization_id=org,
+            documents=await self.batch(org, "no LLM configured"),
+            admins=self.target(),
+            monitoring=monitoring,
         )
         await self.complete(OrganizationOnboardingWorkflow.run, onboarding)
         await self.client.get_schedule_handle(
@@ -275,16 +302,15 @@ class Recorder:
 
         hold_org = f"org-{HOLD}"
         waiting = onboarding.model_copy(
-            update={
-                "organization_id": hold_org,
-                "uploads": await self.uploads(hold_org),
-                "monitoring": None,
-                "llm_skipped_reason": None,
-            }
+            update={"organization_id": hold_org, "documents": await self.batch(hold_org), "monitoring": None}
         )
+
+        async def summarising(handle: WorkflowHandle[Any, Any]) -> bool:
+            return hold_org in self.stand_ins.holding
+
         running.append(
             await self.mid_flight(
-                OrganizationOnboardingWorkflow.run, waiting, "between-children", onboarding_in_documents
+                OrganizationOnboardingWorkflow.run, waiting, "between-children", summarising
             )
         )
         running += await self.collective(org)
@@ -347,11 +373,6 @@ async def stage_is(handle: WorkflowHandle[Any, Any], status: str) -> bool:
     return job is not None and job.status == status
 
 
-async def onboarding_in_documents(handle: WorkflowHandle[Any, Any]) -> bool:
-    history = await handle.fetch_history()
-    return any(e.HasField("child_workflow_execution_started_event_attributes") for e in history.events)
-
-
 async def record(out: Path) -> None:
     """Write every scenario's history to `out` (emptied first, so a dropped scenario leaves no file)."""
     with tempfile.TemporaryDirectory(prefix="record-histories-") as tmp, LocalSite() as site:
@@ -378,7 +399,7 @@ async def record(out: Path) -> None:
             )
             stand_ins = StandIns()
             async with default_worker(settings, env.client, stand_ins):
-                running = await Recorder(env.client, settings, site, out).run_all()
+                running = await Recorder(env.client, settings, site, stand_ins, out).run_all()
                 for handle in running:
                     await handle.terminate("recorded mid-flight")
                 stand_ins.release.set()
