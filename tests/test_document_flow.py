@@ -3,17 +3,18 @@ PostgreSQL, object store) and the real openai worker (Agents SDK over HTTP to th
 OpenAI-compatible server), on the demo organisation's files plus two bad ones."""
 
 import dataclasses
-import uuid
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from antifragile_core.contracts.documents import DocumentUpload
+from antifragile_cli.batches import follow, register_batch, start_batch
+from antifragile_cli.documents import batch_outcomes
+from antifragile_core.contracts.documents import DocumentAnalysis, DocumentSummary
 from antifragile_core.errors import CORRUPT_DOCUMENT, EMPTY_DOCUMENT
-from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
-from antifragile_core.storage import ObjectStore, open_store, org_key
+from antifragile_core.storage import open_store
 from antifragile_testing.openai_server import ServerScope
 from antifragile_worker_default import db
 from antifragile_worker_default import main as worker_default
@@ -22,7 +23,8 @@ from antifragile_worker_openai import main as worker_openai
 from antifragile_worker_openai.budget import open_meter
 from antifragile_worker_openai.llm import LLM
 from antifragile_worker_openai.resources import Resources as OpenAIResources
-from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, DocumentProcessingWorkflow
+from antifragile_workflows.documents import DocumentBatchResult, DocumentProcessingWorkflow
+from asyncpg import Record
 from temporalio.client import Client
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-org"
@@ -31,7 +33,7 @@ DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-org"
 @pytest.fixture
 async def fleet(
     make_settings: Callable[..., Settings], openai_server: ServerScope, temporal_client: Client
-) -> AsyncIterator[tuple[Settings, ObjectStore]]:
+) -> AsyncIterator[Settings]:
     """Both workers as their entry points build them, on this test's queues, sharing one store."""
     settings = make_settings(
         openai_base_url=openai_server.base_url,
@@ -49,44 +51,41 @@ async def fleet(
         await stack.enter_async_context(worker_default.create_worker(default_res))
         openai_res = OpenAIResources(settings=settings, store=store, llm=llm)
         await stack.enter_async_context(worker_openai.create_worker(temporal_client, openai_res))
-        yield settings, store
+        yield settings
 
 
-async def stage(store: ObjectStore, org: str, files: dict[str, bytes]) -> list[DocumentUpload]:
-    uploads = []
-    for name, data in files.items():
-        key = org_key(org, "uploads", uuid.uuid4().hex)
-        await store.put(key, data)
-        uploads.append(DocumentUpload(organization_id=org, filename=name, upload_key=key))
-    return uploads
-
-
-async def run_batch(client: Client, settings: Settings, batch: DocumentBatch) -> DocumentBatchResult:
-    handle = await client.start_workflow(
-        DocumentProcessingWorkflow.run,
-        batch,
-        id=f"docs-{uuid.uuid4().hex}",
-        task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-    )
-    result = await handle.result()
+async def run_batch(
+    client: Client,
+    settings: Settings,
+    org: str,
+    files: dict[str, bytes],
+    llm_skipped_reason: str | None = None,
+) -> tuple[DocumentBatchResult, dict[str, Record]]:
+    """The batch's result, and each document's outcome row by file name."""
+    batch = await register_batch(settings, org, list(files.items()), llm_skipped_reason=llm_skipped_reason)
+    handle = await start_batch(client, settings, batch)
+    result = await follow(handle)
     progress = await handle.query(DocumentProcessingWorkflow.progress)
-    assert (progress.stage, progress.total) == ("done", len(batch.uploads))
-    assert progress.processed == sum(o.document is not None for o in result.outcomes)
-    assert progress.failed == sum(o.status == "failed" for o in result.outcomes)
-    return result
+    rows = await batch_outcomes(settings, org, batch.batch_id)
+    assert (progress.stage, progress.total, progress.finished) == ("done", len(files), len(files))
+    assert progress.processed == sum(r["document_id"] is not None for r in rows)
+    assert progress.failed == sum(r["status"] == "failed" for r in rows) == result.summary.failed
+    return result, {r["filename"]: r for r in rows}
+
+
+def error_kinds(row: Record) -> list[tuple[str, str]]:
+    return [(e["step"], e["type"]) for e in json.loads(row["errors"])]
 
 
 async def test_documents_flow_through_three_queues(
-    fleet: tuple[Settings, ObjectStore], temporal_client: Client, openai_server: ServerScope, org_id: str
+    fleet: Settings, temporal_client: Client, openai_server: ServerScope, org_id: str
 ) -> None:
-    settings, store = fleet
+    settings = fleet
     files = {p.name: p.read_bytes() for p in sorted(DEMO.iterdir())}
     files |= {"broken.pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", "empty.txt": b""}
-    batch = DocumentBatch(organization_id=org_id, uploads=await stage(store, org_id, files))
 
-    result = await run_batch(temporal_client, settings, batch)
+    result, by_name = await run_batch(temporal_client, settings, org_id, files)
 
-    by_name = {o.filename: o for o in result.outcomes}
     good = (
         "strategy-2027-2030.pdf",
         "swot-autumn-2026.docx",
@@ -94,18 +93,20 @@ async def test_documents_flow_through_three_queues(
         "regional-objectives-2027.md",
     )
     for name in good:
-        outcome = by_name[name]
-        assert outcome.status == "done", outcome.errors
-        assert outcome.document is not None and outcome.document.char_count > 1000
-        assert outcome.summary is not None and outcome.summary.summary
-        assert outcome.analysis is not None and outcome.analysis.topics
-        assert await store.exists(outcome.document.text_key)
-    assert by_name["strategy-2027-2030.pdf"].document.page_count == 2  # type: ignore[union-attr]
-    assert by_name["swot-autumn-2026.docx"].document.title == (  # type: ignore[union-attr]
-        "Northwind Renewables - SWOT analysis, autumn 2026"
-    )
-    assert [(e.step, e.type) for e in by_name["broken.pdf"].errors] == [("process", CORRUPT_DOCUMENT)]
-    assert [(e.step, e.type) for e in by_name["empty.txt"].errors] == [("process", EMPTY_DOCUMENT)]
+        row = by_name[name]
+        assert row["status"] == "done", row["errors"]
+        assert row["char_count"] > 1000
+        assert DocumentSummary.model_validate_json(row["summary"]).summary
+        assert DocumentAnalysis.model_validate_json(row["analysis"]).topics
+    assert by_name["strategy-2027-2030.pdf"]["page_count"] == 2
+    assert by_name["swot-autumn-2026.docx"]["title"] == "Northwind Renewables - SWOT analysis, autumn 2026"
+    assert error_kinds(by_name["broken.pdf"]) == [("process", CORRUPT_DOCUMENT)]
+    assert error_kinds(by_name["empty.txt"]) == [("process", EMPTY_DOCUMENT)]
+    summary = result.summary
+    assert (summary.total, summary.done, summary.failed, summary.pending) == (6, 4, 2, 0)
+    assert summary.failures_by_type == {CORRUPT_DOCUMENT: 1, EMPTY_DOCUMENT: 1}
+    assert [f.filename for f in summary.first_failures] == ["broken.pdf", "empty.txt"]
+    assert result.details == f"antifragile documents list {org_id} --batch {summary.batch_id}"
     # Two LLM calls per good document, none for the bad ones.
     assert len(openai_server.completions) == 2 * len(good)
     assert result.readiness is not None
@@ -113,16 +114,16 @@ async def test_documents_flow_through_three_queues(
 
 
 async def test_without_an_llm_the_rest_still_runs(
-    fleet: tuple[Settings, ObjectStore], temporal_client: Client, openai_server: ServerScope, org_id: str
+    fleet: Settings, temporal_client: Client, openai_server: ServerScope, org_id: str
 ) -> None:
-    settings, store = fleet
-    uploads = await stage(store, org_id, {"plan.md": (DEMO / "annual-report-2026.md").read_bytes()})
-    batch = DocumentBatch(organization_id=org_id, uploads=uploads, llm_skipped_reason="no LLM configured")
+    settings = fleet
+    files = {"plan.md": (DEMO / "annual-report-2026.md").read_bytes()}
 
-    result = await run_batch(temporal_client, settings, batch)
+    result, by_name = await run_batch(temporal_client, settings, org_id, files, "no LLM configured")
 
-    (outcome,) = result.outcomes
-    assert outcome.status == "done" and outcome.summary is None and outcome.analysis is None
+    row = by_name["plan.md"]
+    assert row["status"] == "done" and row["summary"] is None and row["analysis"] is None
+    assert (result.summary.done, result.summary.failed) == (1, 0)
     assert result.llm_skipped_reason == "no LLM configured"
     assert openai_server.completions == []
     assert result.readiness is not None and not result.readiness.ready

@@ -4,6 +4,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -41,6 +42,8 @@ def test_workers_run_the_seeds_replica_counts_and_only_ml_reserves_a_gpu(service
         devices = deploy.get("resources", {}).get("reservations", {}).get("devices", [])
         expected = [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}] if name == "worker-ml" else []
         assert devices == expected
+        # A host without a GPU never builds or starts the 6 GB ML image: it needs --profile gpu.
+        assert services[name].get("profiles", []) == (["gpu"] if name == "worker-ml" else [])
 
 
 @pytest.mark.parametrize("name", REPLICAS)
@@ -52,6 +55,9 @@ def test_worker_image_environment_and_drain(services: dict[str, Any], name: str)
     env = worker["environment"]
     assert set(env) <= SETTINGS_ENV, set(env) - SETTINGS_ENV
     assert seconds(worker["stop_grace_period"]) > float(env["GRACEFUL_SHUTDOWN_SECONDS"])
+    if name == "worker-openai":
+        timeout = float(env.get("OPENAI_TIMEOUT_SECONDS", Settings().openai_timeout_seconds))
+        assert float(env["GRACEFUL_SHUTDOWN_SECONDS"]) > timeout, "the drain must outlast a request"
     assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert env["POSTGRES_HOST"] in services and env["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert ("OPENAI_API_KEY" in env) == (name == "worker-openai")
@@ -65,8 +71,21 @@ def test_temporal_persists_to_the_stacks_postgresql(services: dict[str, Any]) ->
     assert temporal["POSTGRES_PWD"] == services["postgresql"]["environment"]["POSTGRES_PASSWORD"]
 
 
+def test_alerts_reach_a_webhook_receiver_in_the_stack(services: dict[str, Any]) -> None:
+    prometheus = yaml.safe_load((DEPLOY / "monitoring" / "prometheus" / "prometheus.yml").read_text())
+    [target] = prometheus["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    host, port = target.split(":")
+    assert host in services and f"{port}:{port}" in services[host]["ports"]
+    manager = yaml.safe_load((DEPLOY / "monitoring" / "alertmanager" / "alertmanager.yml").read_text())
+    [receiver] = [r for r in manager["receivers"] if r["name"] == manager["route"]["receiver"]]
+    [webhook] = receiver["webhook_configs"]
+    url = urlsplit(webhook["url"])
+    assert url.hostname in services, "the receiver must be a service of the stack, whose logs show deliveries"
+    assert str(url.port) == services[url.hostname]["environment"]["HTTP_PORT"]
+
+
 def test_mounted_monitoring_files_exist(services: dict[str, Any]) -> None:
-    for service in ("prometheus", "grafana"):
+    for service in ("prometheus", "grafana", "alertmanager"):
         sources = [volume.split(":")[0] for volume in services[service]["volumes"]]
         mounted = [source for source in sources if source.startswith("./")]
         assert mounted, f"{service} mounts none of the repository's monitoring files"

@@ -44,14 +44,29 @@ def test_ci_tests_every_package_alone_and_the_whole_workspace() -> None:
     assert "apt-get install -y --no-install-recommends prometheus" in workspace_steps
 
 
-def test_release_smoke_installs_the_built_wheel_before_publishing() -> None:
+def test_release_tests_the_wheel_alone_and_publishes_only_after_ci_and_its_tests() -> None:
     jobs = load("release.yml")["jobs"]
-    build = steps(jobs["build"])
-    assert (
-        build.index("uv build --package") < build.index("uv venv /tmp/smoke") < build.index("import_module")
-    )
-    assert jobs["publish"]["needs"] == "build"
+    test = steps(jobs["test"])
+    assert test.index("uv venv /tmp/release") < test.index("dist/*.whl -r /tmp/test-requirements.txt")
+    assert "--find-links release-set" in test and "packages/$MEMBER/tests" in test
+    assert "ci.yml/runs?head_sha=$GITHUB_SHA" in steps(jobs["ci-passed"])
+    assert set(jobs["publish"]["needs"]) == {"ci-passed", "build", "test"}
     assert jobs["publish"]["permissions"] == {"id-token": "write"}
+
+
+def test_release_pushes_worker_images_with_the_tags_the_overlay_pins() -> None:
+    jobs = load("release.yml")["jobs"]
+    assert set(jobs["image"]["needs"]) == {"ci-passed", "build", "test"}
+    push = steps(jobs["image"])
+    assert "antifragile/worker-$kind:$VERSION" in push and "antifragile/api:$VERSION" in push
+    assert "--push" in push
+    overlay = yaml.safe_load(
+        (ROOT / "deploy" / "k8s" / "overlays" / "production" / "kustomization.yaml").read_text()
+    )
+    for image in overlay["images"]:
+        member = image["name"].removeprefix("antifragile/")
+        project = (ROOT / "packages" / member / "pyproject.toml").read_text()
+        assert f'version = "{image["newTag"]}"' in project, f"{member}: the overlay pins an unreleased tag"
 
 
 def tag_step() -> str:
@@ -77,14 +92,14 @@ def test_release_tag_names_one_package_and_its_version(
     tmp_path: Path, tag: str, expected: dict[str, str]
 ) -> None:
     output = tmp_path / "github_output"
-    env = os.environ | {"GITHUB_REF_NAME": tag, "GITHUB_OUTPUT": str(output)}
+    env = os.environ | {"RELEASE_TAG": tag, "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-e", "-c", tag_step()], cwd=ROOT, env=env, check=True, timeout=30)
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     assert expected.items() <= outputs.items()
 
 
 def test_release_tag_for_an_unknown_package_fails(tmp_path: Path) -> None:
-    env = os.environ | {"GITHUB_REF_NAME": "nothing-v1.0.0", "GITHUB_OUTPUT": str(tmp_path / "out")}
+    env = os.environ | {"RELEASE_TAG": "nothing-v1.0.0", "GITHUB_OUTPUT": str(tmp_path / "out")}
     result = subprocess.run(
         ["bash", "-e", "-c", tag_step()], cwd=ROOT, env=env, capture_output=True, text=True
     )

@@ -63,3 +63,26 @@ def test_ml_image_carries_cuda_torch() -> None:
     requirements = image_requirements("ml")
     assert "torch" in requirements
     assert any(name.startswith("nvidia-") for name in requirements), "the lock's torch is the CUDA build"
+
+
+def stage(name: str) -> str:
+    """The Dockerfile text of stage `name`, up to the next FROM."""
+    text = DOCKERFILE.read_text()
+    return text.split(f" AS {name}\n", 1)[1].split("\nFROM ", 1)[0]
+
+
+def test_ml_stage_can_build_triton_kernels_in_a_writable_cache() -> None:
+    ml = stage("worker-ml")
+    assert "--no-install-recommends gcc libc6-dev" in ml, "Triton compiles a C helper at first use"
+    assert "TRITON_CACHE_DIR=/app/.cache/triton" in ml
+    runtime = stage("runtime")
+    assert "HOME=/app" in runtime and "XDG_CACHE_HOME=/app/.cache" in runtime
+    manifest = (ROOT / "deploy" / "k8s" / "base" / "worker-ml.yaml").read_text()
+    assert "mountPath: /app/.cache" in manifest, "the cache must be a writable volume on a read-only root"
+    assert "FROM worker-${WORKER}" in DOCKERFILE.read_text()
+
+
+def test_images_run_as_worker_deployment_versions() -> None:
+    runtime = stage("runtime")
+    assert "WORKER_VERSIONING=true" in runtime
+    assert "BUILD_ID=${BUILD_ID}" in runtime and "GIT_COMMIT=${GIT_COMMIT}" in runtime

@@ -49,9 +49,9 @@ def test_manifests_pass_kubernetes_validate_strictly(tool: Callable[[str], str],
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # Only KEDA's custom resource is outside the Kubernetes schemas; it is checked field by field below.
+    # Only KEDA's custom resources are outside the Kubernetes schemas; they are checked field by field below.
     unknown = [line for line in result.stdout.splitlines() if "Couldn't find schema" in line]
-    assert all("kind ScaledObject" in line for line in unknown), unknown
+    assert all("kind ScaledObject" in line or "kind ScaledJob" in line for line in unknown), unknown
 
 
 def settings_configmap(resources: dict[tuple[str, str], dict[str, Any]]) -> dict[str, str]:
@@ -59,8 +59,15 @@ def settings_configmap(resources: dict[tuple[str, str], dict[str, Any]]) -> dict
     return configmap["data"]
 
 
+def pod_template(resources: dict[tuple[str, str], dict[str, Any]], worker: str) -> dict[str, Any]:
+    """The worker's pod template: its Deployment's, or for worker-ml its ScaledJob's Job template."""
+    if worker == "worker-ml":
+        return resources["ScaledJob", worker]["spec"]["jobTargetRef"]["template"]
+    return resources["Deployment", worker]["spec"]["template"]
+
+
 def container(resources: dict[tuple[str, str], dict[str, Any]], worker: str) -> dict[str, Any]:
-    [worker_container] = resources["Deployment", worker]["spec"]["template"]["spec"]["containers"]
+    [worker_container] = pod_template(resources, worker)["spec"]["containers"]
     return worker_container
 
 
@@ -68,11 +75,16 @@ def container(resources: dict[tuple[str, str], dict[str, Any]], worker: str) -> 
 def test_deployment_drains_within_its_grace_and_probes_the_health_endpoints(
     resources: dict[tuple[str, str], dict[str, Any]], worker: str
 ) -> None:
-    pod = resources["Deployment", worker]["spec"]["template"]
+    pod = pod_template(resources, worker)
     spec = container(resources, worker)
     env = {item["name"]: item for item in spec["env"]}
     graceful = float(env["GRACEFUL_SHUTDOWN_SECONDS"]["value"])
     assert pod["spec"]["terminationGracePeriodSeconds"] > graceful + 10
+    if worker == "worker-openai":
+        timeout = float(
+            settings_configmap(resources).get("OPENAI_TIMEOUT_SECONDS", Settings().openai_timeout_seconds)
+        )
+        assert graceful > timeout, "a drain shorter than a request cancels calls that are billed anyway"
     health_port = int(settings_configmap(resources)["HEALTH_PORT"])
     ports = {port["name"]: port["containerPort"] for port in spec["ports"]}
     assert ports["health"] == health_port
@@ -109,7 +121,7 @@ def test_only_the_ml_worker_claims_a_gpu(resources: dict[tuple[str, str], dict[s
         assert limits.get("nvidia.com/gpu") == ("1" if worker == "worker-ml" else None)
 
 
-@pytest.mark.parametrize("worker", WORKERS)
+@pytest.mark.parametrize("worker", ["worker-default", "worker-openai"])
 def test_scaled_object_scales_the_deployment_on_its_queues_activity_backlog(
     resources: dict[tuple[str, str], dict[str, Any]], worker: str
 ) -> None:
@@ -129,7 +141,25 @@ def test_scaled_object_scales_the_deployment_on_its_queues_activity_backlog(
     assert all(isinstance(value, str) for value in metadata.values()), "KEDA metadata values are strings"
 
 
-@pytest.mark.parametrize("worker", WORKERS)
+def test_training_runs_as_one_job_per_activity_that_no_scale_down_stops(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    assert ("Deployment", "worker-ml") not in resources, (
+        "a scaled Deployment's scale-down kills busy GPU pods"
+    )
+    scaled = resources["ScaledJob", "worker-ml"]["spec"]
+    assert scaled["scalingStrategy"]["strategy"] == "accurate", "Temporal's backlog leaves out running tasks"
+    job = scaled["jobTargetRef"]
+    assert job["template"]["spec"]["restartPolicy"] == "Never" and job["backoffLimit"] == 0
+    env = {item["name"]: item.get("value") for item in container(resources, "worker-ml")["env"]}
+    assert env["EXIT_AFTER_ACTIVITIES"] == "1"
+    [trigger] = scaled["triggers"]
+    assert trigger["type"] == "temporal" and trigger["metadata"]["taskQueue"] == ML_QUEUE
+    assert trigger["metadata"]["queueTypes"] == "activity"
+    assert trigger["metadata"]["namespace"] == settings_configmap(resources)["TEMPORAL_NAMESPACE"]
+
+
+@pytest.mark.parametrize("worker", ["worker-default", "worker-openai"])
 def test_disruption_budget_selects_the_workers_pods(
     resources: dict[tuple[str, str], dict[str, Any]], worker: str
 ) -> None:

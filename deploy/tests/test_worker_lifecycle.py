@@ -27,6 +27,8 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 NAP_WORKER = Path(__file__).with_name("nap_worker.py")
 QUEUES = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE}
+SINGLE_USE = {"EXIT_AFTER_ACTIVITIES": "1", "MAX_CONCURRENT_ACTIVITIES": "1"}
+"""A training Job's worker, as deploy/k8s/base/worker-ml.yaml configures it (worker-ml runs one at a time)."""
 
 
 @workflow.defn
@@ -198,6 +200,35 @@ async def test_activity_outliving_the_grace_period_is_handed_back_and_retried(
     finally:
         first.kill()
         second.kill()
+
+
+async def test_a_single_use_worker_exits_after_its_activity_and_takes_no_other(
+    temporal_env: WorkflowEnvironment, fleet_prefix: str
+) -> None:
+    """A training Job's worker (EXIT_AFTER_ACTIVITIES=1): done with its training, it leaves on its own."""
+    client = temporal_env.client
+    address = client.service_client.config.target_host
+    job = WorkerProcess(address, fleet_prefix, graceful_seconds=5, **SINGLE_USE)
+    next_job = WorkerProcess(address, fleet_prefix, graceful_seconds=5, **SINGLE_USE)
+    try:
+        await job.start()
+        async with workflow_host(client, fleet_prefix):
+            handles = [
+                await client.start_workflow(
+                    NapWorkflow.run, 1.0, id=f"nap-{uuid.uuid4()}", task_queue=fleet_prefix + DEFAULT_QUEUE
+                )
+                for _ in range(2)
+            ]
+            assert await job.nap_started() == "nap started attempt=1"
+            assert await job.exit_code() == 0
+            assert job.proc is not None and job.proc.stdout is not None
+            assert await job.proc.stdout.read() == b"", "the finished Job's worker started a second activity"
+            await next_job.start()
+            assert [await h.result() for h in handles] == [{"attempt": 1}, {"attempt": 1}]
+            assert await next_job.exit_code() == 0
+    finally:
+        job.kill()
+        next_job.kill()
 
 
 async def test_metrics_endpoint_serves_sdk_and_fleet_metrics(

@@ -105,7 +105,7 @@ def _id_for(ids: dict[str, str], path: str, name: str) -> str:
 async def _resources_of(a: httpx.AsyncClient) -> dict[str, str]:
     """One of each kind of resource in organisation A, with its id."""
     view = await process(a, [("plan.md", PLAN)])
-    [outcome] = view["result"]["outcomes"]
+    [outcome] = view["outcomes"]
     assert outcome["status"] == "done", outcome
     participants = [{"name": "Ana", "level": "ceo"}]
     catchball = await a.post("/v1/catchball", json={"statement": "We grow.", "participants": participants})
@@ -117,7 +117,7 @@ async def _resources_of(a: httpx.AsyncClient) -> dict[str, str]:
     return {
         "upload_id": await _staged_upload(a),
         "batch_id": view["batch_id"],
-        "document_id": outcome["document"]["document_id"],
+        "document_id": outcome["document_id"],
         "catchball_id": catchball.json()["session_id"],
         "wisdom_id": wisdom.json()["session_id"],
         "job_id": job.json()["job_id"],

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+from antifragile_api.batches import record_manifest
 from antifragile_cli.embedded import restart_postgres, stop_postgres
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.queues import DEFAULT_QUEUE
@@ -71,6 +72,7 @@ async def main(args: argparse.Namespace) -> int:
             )
             client = await connect(settings)
             batches = []
+            conn = await asyncpg.connect(settings.postgres_dsn)
             async with open_store(settings) as store:
                 for n in range(args.documents):
                     key = org_key(ORG, "uploads", uuid.uuid4().hex)
@@ -78,9 +80,10 @@ async def main(args: argparse.Namespace) -> int:
                         key, f"# Note {n}\n\nRegion {n} grew; costs of service {n} fell.\n".encode()
                     )
                     upload = DocumentUpload(organization_id=ORG, filename=f"note-{n}.md", upload_key=key)
-                    batches.append(
-                        DocumentBatch(organization_id=ORG, uploads=[upload], llm_skipped_reason="off")
-                    )
+                    batch = DocumentBatch(organization_id=ORG, batch_id=f"b{n}", llm_skipped_reason="off")
+                    await record_manifest(conn, batch, [upload])
+                    batches.append(batch)
+            await conn.close()
             began = time.monotonic()
             handles = await asyncio.gather(
                 *(
@@ -101,7 +104,7 @@ async def main(args: argparse.Namespace) -> int:
             print(f"PostgreSQL started again after {args.outage_seconds:g} s", flush=True)
             results = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
             last = time.monotonic()
-            done = sum(not isinstance(r, BaseException) and r.outcomes[0].status == "done" for r in results)
+            done = sum(not isinstance(r, BaseException) and r.summary.done == 1 for r in results)
             conn = await asyncpg.connect(settings.postgres_dsn)
             rows = await conn.fetchval("SELECT count(*) FROM documents WHERE organization_id = $1", ORG)
             await conn.close()

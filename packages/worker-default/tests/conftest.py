@@ -16,7 +16,6 @@ from antifragile_core.contracts.base import ActivityContract
 from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.settings import Settings
 from antifragile_core.storage import ObjectStore, open_store, org_key
-from antifragile_worker_default import db
 from antifragile_worker_default.main import all_activities
 from antifragile_worker_default.resources import Resources
 from fpdf import FPDF
@@ -26,14 +25,6 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
 MakeResources = Callable[..., AbstractAsyncContextManager[Resources]]
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    """The session's PostgreSQL with every migration applied; tests keep apart by organisation."""
-    pool = await db.connect(postgres_dsn)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from antifragile_cli.batches import follow, register_batch, start_batch
 from antifragile_core import errors
 from antifragile_core.contracts.documents import (
     PROCESS_DOCUMENT_UPLOAD,
@@ -17,12 +18,10 @@ from antifragile_core.contracts.documents import (
     ReadinessRequest,
     TrainingReadiness,
 )
-from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.storage import ObjectStore, org_key
 from antifragile_worker_default.extract import MARKDOWN, PDF
 from antifragile_worker_default.main import create_worker
 from antifragile_worker_default.resources import Resources
-from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import ApplicationError
 
@@ -228,33 +227,32 @@ async def test_readiness_ready_and_duplicates(
         assert ready.total_chars == 1000 + 760 and ready.approx_tokens == 1760 // 4
 
 
-async def test_through_a_real_worker(
-    make_resources: Any, stage: Stage, samples: Any, org_id: str, fleet_prefix: str
-) -> None:
-    """The worker built by create_worker serves both activities; a bad file fails once, not five times."""
+async def test_through_a_real_worker(make_resources: Any, samples: Any, org_id: str) -> None:
+    """The worker built by create_worker serves the batch; a bad file fails once, not five times."""
     async with make_resources() as res, create_worker(res):
-        uploads = [
-            await stage(res.store, org_id, "plan.md", STRATEGY),
-            await stage(res.store, org_id, "locked.pdf", samples.encrypted_pdf()),
-        ]
-        handle = await res.client.start_workflow(
-            DocumentProcessingWorkflow.run,
-            DocumentBatch(organization_id=org_id, uploads=uploads, llm_skipped_reason="not under test"),
-            id=f"docs-{uuid.uuid4()}",
-            task_queue=fleet_prefix + DEFAULT_QUEUE,
-        )
-        result = await handle.result()
+        files = [("plan.md", STRATEGY), ("locked.pdf", samples.encrypted_pdf())]
+        batch = await register_batch(res.settings, org_id, files, llm_skipped_reason="not under test")
+        handle = await start_batch(res.client, res.settings, batch)
+        result = await follow(handle)
 
-        done, failed = result.outcomes
-        assert done.status == "done" and done.document is not None and done.document.title == "Strategy 2027"
-        assert failed.status == "failed" and failed.errors[0].type == errors.ENCRYPTED_DOCUMENT
+        assert (result.summary.done, result.summary.failed) == (1, 1)
+        (failed,) = result.summary.first_failures
+        assert failed.filename == "locked.pdf" and failed.errors[0].type == errors.ENCRYPTED_DOCUMENT
         assert result.readiness is not None and result.readiness.document_count == 1
+        title = await res.pool.fetchval(
+            "SELECT d.title FROM document_batch_items i JOIN documents d ON d.id = i.document_id"
+            " WHERE i.organization_id = $1 AND i.batch_id = $2",
+            org_id,
+            batch.batch_id,
+        )
+        assert title == "Strategy 2027"
         attempts = [
             e.activity_task_started_event_attributes.attempt
-            async for e in handle.fetch_history_events()
+            for run in (handle.id, f"{handle.id}-0", f"{handle.id}-1")  # the batch and its two children
+            async for e in res.client.get_workflow_handle(run).fetch_history_events()
             if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
         ]
-        assert attempts == [1, 1, 1]
+        assert attempts == [1] * 7  # read, readiness, summary; process + record twice
 
 
 async def test_extraction_leaves_the_event_loop_free(

@@ -21,6 +21,7 @@ RETENTION = {
     DataKind.REPORTS: 30,
     DataKind.CHECKPOINTS: 30,
     DataKind.FINDINGS: 30,
+    DataKind.BATCHES: 30,
 }
 
 
@@ -57,6 +58,25 @@ async def put_findings(res: Resources, org: str, age_days: float, count: int) ->
     )
 
 
+async def put_batches(res: Resources, org: str, age_days: float, count: int) -> None:
+    created = datetime.now(UTC) - timedelta(days=age_days)
+    for _ in range(count):
+        batch_id = uuid.uuid4().hex
+        await res.pool.execute(
+            "INSERT INTO document_batches (organization_id, batch_id, total, created_at)"
+            " VALUES ($1, $2, 1, $3)",
+            org,
+            batch_id,
+            created,
+        )
+        await res.pool.execute(
+            "INSERT INTO document_batch_items (organization_id, batch_id, seq, filename, upload_key)"
+            " VALUES ($1, $2, 0, 'a.txt', 'orgs/x/uploads/1')",
+            org,
+            batch_id,
+        )
+
+
 def counts(report: CleanupReport) -> dict[DataKind, tuple[int, int]]:
     return {c.kind: (c.items, c.bytes) for c in report.counts}
 
@@ -72,6 +92,9 @@ async def test_dry_run_counts_what_a_real_run_removes(
     await put_findings(res, org_id, age_days=OLD_DAYS, count=3)
     await put_findings(res, org_id, age_days=1, count=2)
     await put_findings(res, other_org, age_days=OLD_DAYS, count=4)
+    await put_batches(res, org_id, age_days=OLD_DAYS, count=2)
+    await put_batches(res, org_id, age_days=1, count=1)
+    await put_batches(res, other_org, age_days=OLD_DAYS, count=1)
 
     request = CleanupRequest(organization_id=org_id, retention_days=RETENTION, dry_run=True)
     dry = await run_activity(res, CLEANUP_OLD_DATA, request)
@@ -81,13 +104,14 @@ async def test_dry_run_counts_what_a_real_run_removes(
     assert (dry.dry_run, real.dry_run) == (True, False)
     assert counts(dry) == counts(real)
     got = counts(real)
-    assert {k: v for k, v in got.items() if k != DataKind.FINDINGS} == {
+    assert {k: v for k, v in got.items() if k not in (DataKind.FINDINGS, DataKind.BATCHES)} == {
         DataKind.ORIGINALS: (2, 20),
         DataKind.EXTRACTED_TEXT: (1, 10),
         DataKind.REPORTS: (1, 10),
         DataKind.CHECKPOINTS: (1, 10),
     }
     assert got[DataKind.FINDINGS][0] == 3 and got[DataKind.FINDINGS][1] > 0
+    assert got[DataKind.BATCHES][0] == 2 and got[DataKind.BATCHES][1] > 0
 
     for key, kind in old.items():
         assert await res.store.exists(key) is (kind is None), key
@@ -101,6 +125,10 @@ async def test_dry_run_counts_what_a_real_run_removes(
         "SELECT count(*) FROM competitor_findings WHERE organization_id = $1", other_org
     )
     assert others == 4
+    batches = "SELECT count(*) FROM {} WHERE organization_id = $1"
+    assert await res.pool.fetchval(batches.format("document_batches"), org_id) == 1
+    assert await res.pool.fetchval(batches.format("document_batch_items"), org_id) == 1, "items go too"
+    assert await res.pool.fetchval(batches.format("document_batches"), other_org) == 1
 
     again = await run_activity(res, CLEANUP_OLD_DATA, request.model_copy(update={"dry_run": False}))
     assert all(c.items == 0 and c.bytes == 0 for c in again.counts)
@@ -127,7 +155,7 @@ async def test_dry_run_equals_real_run_on_either_store(
         objects = layout(org_id)
         for i, key in enumerate(objects):
             await res.store.put(key, b"y" * (i + 1))
-        everything = {kind: 0 for kind in DataKind if kind != DataKind.FINDINGS}
+        everything = {kind: 0 for kind in DataKind if kind not in (DataKind.FINDINGS, DataKind.BATCHES)}
         request = CleanupRequest(organization_id=org_id, retention_days=everything, dry_run=True)
         dry = await run_activity(res, CLEANUP_OLD_DATA, request)
         real = await run_activity(res, CLEANUP_OLD_DATA, request.model_copy(update={"dry_run": False}))
@@ -194,3 +222,31 @@ async def test_every_copy_of_an_organisations_data_expires(
         rows = await res.pool.fetchval(f"SELECT count(*) FROM {table} WHERE organization_id = $1", org_id)
         assert rows == 0, table
     assert document.document_id and abandoned.upload_key
+
+
+async def test_a_documents_summaries_go_with_its_text_and_its_batch_outcome_stays(
+    resources: Resources, org_id: str, run_activity: Any, stage: Any
+) -> None:
+    res = resources
+    upload = await stage(res.store, org_id, "plan.txt", ("Two depots in the north. " * 40).encode())
+    document = await process_upload(res, upload)
+    await put_batches(res, org_id, age_days=0, count=1)
+    await res.pool.execute(
+        "UPDATE document_batch_items SET status = 'done', document_id = $2::uuid,"
+        " summary = '{\"summary\": \"depots\"}', analysis = '{}' WHERE organization_id = $1",
+        org_id,
+        document.document_id,
+    )
+
+    request = CleanupRequest(
+        organization_id=org_id, retention_days={DataKind.EXTRACTED_TEXT: 0}, dry_run=False
+    )
+    await run_activity(res, CLEANUP_OLD_DATA, request)
+
+    item = await res.pool.fetchrow("SELECT * FROM document_batch_items WHERE organization_id = $1", org_id)
+    assert (item["status"], item["document_id"], item["summary"], item["analysis"]) == (
+        "done",
+        None,
+        None,
+        None,
+    )

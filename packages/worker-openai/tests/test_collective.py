@@ -17,9 +17,10 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from antifragile_cli import collective
+from antifragile_cli.batches import follow, register_batch, start_batch
 from antifragile_core.contracts.collective import Passage, ResearchRequest
 from antifragile_core.contracts.costs import GET_ORGANIZATION_COSTS, CostQuery, budget_month_start
-from antifragile_core.contracts.documents import DocumentUpload
+from antifragile_core.contracts.documents import DocumentAnalysis, DocumentSummary, DocumentUpload
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.errors import BUDGET_EXCEEDED
 from antifragile_core.queues import DEFAULT_QUEUE
@@ -45,7 +46,6 @@ from antifragile_worker_openai.research import citations_from, quoted_in, web_se
 from antifragile_worker_openai.resources import Resources as OpenAIResources
 from antifragile_worker_openai.wisdom import attributed, backed, synthesis_type
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
-from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
 from antifragile_workflows.management import manage
 from antifragile_workflows.research import ResearchQuestion, ResearchWorkflow
 from antifragile_workflows.wisdom import ContributionIn, WisdomRound, WisdomWorkflow
@@ -224,17 +224,16 @@ async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
     org_id: str,
     usage_of: UsageOf,
 ) -> None:
-    key = org_key(org_id, "uploads", uuid.uuid4().hex)
-    await llm_fleet.store.put(key, PLAN.encode())
-    batch = DocumentBatch(
-        organization_id=org_id,
-        uploads=[DocumentUpload(organization_id=org_id, filename="plan.md", upload_key=key)],
-    )
-    handle = await start(llm_fleet.client, llm_fleet.settings, DocumentProcessingWorkflow.run, batch)
-    result = await handle.result()
+    settings = llm_fleet.settings
+    batch = await register_batch(settings, org_id, [("plan.md", PLAN.encode())], llm_skipped_reason=None)
+    result = await follow(await start_batch(llm_fleet.client, settings, batch))
 
-    [outcome] = result.outcomes
-    assert outcome.summary is not None and outcome.analysis is not None
+    assert result.summary.done == 1
+    [outcome] = await db_pool.fetch(
+        "SELECT summary::text, analysis::text FROM document_batch_items WHERE organization_id = $1", org_id
+    )
+    summary = DocumentSummary.model_validate_json(outcome["summary"])
+    analysis = DocumentAnalysis.model_validate_json(outcome["analysis"])
     rows = await db_pool.fetch(
         "SELECT activity, status, input_tokens, output_tokens FROM llm_costs WHERE organization_id = $1",
         org_id,
@@ -243,15 +242,15 @@ async def test_document_summary_and_analysis_are_metered_like_every_llm_call(
     assert sorted(by_activity) == ["analyze_document_content", "generate_document_summary"]
     assert all(r["status"] == "settled" for r in rows)
     for activity_name, done in (
-        ("generate_document_summary", outcome.summary),
-        ("analyze_document_content", outcome.analysis),
+        ("generate_document_summary", summary),
+        ("analyze_document_content", analysis),
     ):
         row = by_activity[activity_name]
         assert (row["input_tokens"], row["output_tokens"]) == (
             done.usage.input_tokens,
             done.usage.output_tokens,
         )
-    assert usage_of(openai_server.completions) == outcome.summary.usage + outcome.analysis.usage
+    assert usage_of(openai_server.completions) == summary.usage + analysis.usage
 
 
 async def test_wisdom_round_reaches_quorum_and_attributes_every_point(

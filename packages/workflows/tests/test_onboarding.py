@@ -2,12 +2,11 @@
 workflow, readiness, a training job (stand-in submit), the weekly scan schedule, and the admins told."""
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from antifragile_core.contracts.documents import DocumentUpload
+from antifragile_cli.batches import register_batch
 from antifragile_core.contracts.operations import (
     CompetitorMonitoring,
     CompetitorScanRequest,
@@ -23,17 +22,19 @@ from antifragile_core.contracts.training import (
 from antifragile_core.errors import INVALID_INPUT, bad_input
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
-from antifragile_core.storage import open_store, org_key
 from antifragile_testing.default_worker import default_worker
 from antifragile_testing.local_servers import LocalSite, Route
 from antifragile_worker_default.resources import Resources
 from antifragile_workflows.competitors import competitor_schedule_id
+from antifragile_workflows.documents import DocumentBatch
 from antifragile_workflows.onboarding import (
     OnboardingProgress,
     OnboardingRequest,
     OrganizationOnboardingWorkflow,
 )
 from temporalio.client import Client
+
+pytestmark = pytest.mark.usefixtures("db_pool")  # batches are registered in the migrated schema
 
 STRATEGY = "Our strategy for 2027 focuses on resilient supply chains and customer trust. " * 20
 
@@ -65,24 +66,18 @@ class TrainingStandIn:
         return [submit]
 
 
-async def stage(settings: Settings, org: str, files: dict[str, bytes]) -> list[DocumentUpload]:
-    uploads = []
-    async with open_store(settings) as store:
-        for name, data in files.items():
-            key = org_key(org, "uploads", uuid.uuid4().hex)
-            await store.put(key, data)
-            uploads.append(DocumentUpload(organization_id=org, filename=name, upload_key=key))
-    return uploads
+async def stage(settings: Settings, org: str, files: dict[str, bytes]) -> DocumentBatch:
+    return await register_batch(settings, org, list(files.items()), llm_skipped_reason="no LLM configured")
 
 
-def onboarding(org: str, uploads: list[DocumentUpload], site: LocalSite) -> OnboardingRequest:
+def onboarding(org: str, documents: DocumentBatch, site: LocalSite) -> OnboardingRequest:
     scan = CompetitorScanRequest(
         organization_id=org, competitors=["Acme Corp"], sources=[Source(url=site.url("/news.xml"))]
     )
     target = NotificationTarget(channel="webhook", webhook_url=site.url("/hook"))
     return OnboardingRequest(
         organization_id=org,
-        uploads=uploads,
+        documents=documents,
         admins=target,
         monitoring=CompetitorMonitoring(scan=scan, notify=target),
     )
@@ -109,11 +104,11 @@ async def test_onboarding_end_to_end(
     make_settings: Callable[..., Settings], temporal_client: Client, site: LocalSite, org_id: str
 ) -> None:
     settings = make_settings(readiness_min_documents=2, readiness_min_tokens=100)
-    uploads = await stage(
+    documents = await stage(
         settings, org_id, {"strategy.md": STRATEGY.encode(), "swot.txt": STRATEGY[::-1].encode()}
     )
     training = TrainingStandIn()
-    req = onboarding(org_id, uploads, site)
+    req = onboarding(org_id, documents, site)
     schedule = temporal_client.get_schedule_handle(competitor_schedule_id(settings.task_queue_prefix, org_id))
     try:
         result, progress = await run(temporal_client, settings, req, training)
@@ -125,7 +120,7 @@ async def test_onboarding_end_to_end(
         ("documents", "readiness", "training", "monitoring", "notify"), "done"
     )
     assert progress == result.progress
-    assert [o.status for o in result.documents.outcomes] == ["done", "done"]
+    assert (result.documents.summary.done, result.documents.summary.failed) == (2, 0)
     assert result.readiness.ready and result.readiness.document_count == 2
     (submitted,) = training.requests
     assert submitted.organization_id == org_id and submitted.request_id == f"onboarding-onboarding-{org_id}"
@@ -143,7 +138,7 @@ async def test_a_failing_step_is_reported_and_the_others_still_run(
     make_settings: Callable[..., Settings], temporal_client: Client, site: LocalSite, org_id: str
 ) -> None:
     settings = make_settings(readiness_min_documents=1, readiness_min_tokens=100)
-    uploads = await stage(
+    documents = await stage(
         settings,
         org_id,
         {"strategy.md": STRATEGY.encode(), "broken.pdf": b"%PDF-1.7 this is not really a pdf"},
@@ -151,7 +146,7 @@ async def test_a_failing_step_is_reported_and_the_others_still_run(
     training = TrainingStandIn(fail=True)
     schedule = temporal_client.get_schedule_handle(competitor_schedule_id(settings.task_queue_prefix, org_id))
     try:
-        result, progress = await run(temporal_client, settings, onboarding(org_id, uploads, site), training)
+        result, progress = await run(temporal_client, settings, onboarding(org_id, documents, site), training)
     finally:
         await schedule.delete()
 
@@ -175,8 +170,8 @@ async def test_a_corpus_that_is_not_ready_skips_training(
     make_settings: Callable[..., Settings], temporal_client: Client, site: LocalSite, org_id: str
 ) -> None:
     settings = make_settings(readiness_min_documents=5)
-    uploads = await stage(settings, org_id, {"strategy.md": STRATEGY.encode()})
-    req = onboarding(org_id, uploads, site).model_copy(update={"monitoring": None})
+    documents = await stage(settings, org_id, {"strategy.md": STRATEGY.encode()})
+    req = onboarding(org_id, documents, site).model_copy(update={"monitoring": None})
     training = TrainingStandIn()
     result, progress = await run(temporal_client, settings, req, training)
 
@@ -192,6 +187,6 @@ async def test_a_corpus_that_is_not_ready_skips_training(
 
 
 def test_every_part_must_belong_to_the_organisation(site: LocalSite) -> None:
-    upload = DocumentUpload(organization_id="org-a", filename="a.txt", upload_key="orgs/org-a/uploads/1")
+    documents = DocumentBatch(organization_id="org-a", batch_id="b1")
     with pytest.raises(ValueError, match="must belong to 'org-b'"):
-        onboarding("org-b", [upload], site)
+        onboarding("org-b", documents, site)

@@ -182,7 +182,7 @@ async def test_maintenance_schedule_runs_health_and_cleanup(
     }  # fmt: skip
     assert result.cleanup is not None and result.cleanup.dry_run
     assert {c.kind for c in result.cleanup.counts} == {
-        "originals", "extracted_text", "reports", "checkpoints", "findings", "training_data"
+        "originals", "extracted_text", "reports", "checkpoints", "findings", "training_data", "batches"
     }  # fmt: skip
 
 

@@ -1,17 +1,20 @@
 """Document batches as the API sees them: stage uploaded files, start a batch, follow it, and read the
 organisation's documents from PostgreSQL.
 
-This is the seam to the document pipeline: `start_batch` is the one place that starts a batch
-(today's DocumentProcessingWorkflow with a list of uploads) and `read_batch` the one place that reads one.
+This is the seam to the document pipeline: `start_batch` is the one place that starts a batch (its
+manifest recorded in PostgreSQL by `record_manifest`, which the CLI uses too; DocumentProcessingWorkflow
+receives only the batch's id) and `read_batch` the one place that reads one.
 """
 
 import asyncio
+import json
 import uuid
 from datetime import datetime
 from typing import Literal
 
 import asyncpg
 from antifragile_core.contracts.base import Model
+from antifragile_core.contracts.batches import StepError
 from antifragile_core.contracts.documents import DocumentAnalysis, DocumentSummary, DocumentUpload
 from antifragile_core.errors import NOT_FOUND
 from antifragile_core.storage import org_key
@@ -47,11 +50,20 @@ class BatchStarted(Model):
     documents: int
 
 
+class BatchOutcome(Model):
+    seq: int
+    filename: str
+    status: Literal["pending", "done", "failed"]
+    document_id: str | None
+    errors: list[StepError]
+
+
 class BatchView(Model):
     batch_id: str
     status: Literal["running", "completed", "failed"]
     progress: DocumentProgress | None
     result: DocumentBatchResult | None = None
+    outcomes: list[BatchOutcome] = Field(default_factory=list, max_length=MAX_BATCH)
     error: str | None = None
 
 
@@ -99,6 +111,28 @@ async def stage_upload(ctx: ApiContext, organization_id: str, file: UploadedFile
     return StagedUpload(upload_id=upload_id, filename=file.filename, size_bytes=len(file.data))
 
 
+async def record_manifest(
+    conn: asyncpg.Connection, batch: DocumentBatch, uploads: list[DocumentUpload]
+) -> None:
+    """Register a batch's uploads (numbered from 0) for DocumentProcessingWorkflow to page through."""
+    await conn.execute(
+        "INSERT INTO document_batches (organization_id, batch_id, total, llm_skipped_reason)"
+        " VALUES ($1, $2, $3, $4)",
+        batch.organization_id,
+        batch.batch_id,
+        len(uploads),
+        batch.llm_skipped_reason,
+    )
+    await conn.copy_records_to_table(
+        "document_batch_items",
+        records=[
+            (batch.organization_id, batch.batch_id, seq, u.filename, u.upload_key)
+            for seq, u in enumerate(uploads)
+        ],
+        columns=["organization_id", "batch_id", "seq", "filename", "upload_key"],
+    )
+
+
 async def start_batch(ctx: ApiContext, organization_id: str, upload_ids: list[str]) -> BatchStarted:
     """Hand staged uploads to a new document batch; each upload joins one batch only."""
     batch_id = new_id()
@@ -125,13 +159,15 @@ async def start_batch(ctx: ApiContext, organization_id: str, upload_ids: list[st
             )
             for r in rows
         ]
+        batch = DocumentBatch(
+            organization_id=organization_id,
+            batch_id=batch_id,
+            llm_skipped_reason=ctx.settings.llm_skipped_reason,
+        )
+        await record_manifest(conn, batch, uploads)
         await ctx.client.start_workflow(
             DocumentProcessingWorkflow.run,
-            DocumentBatch(
-                organization_id=organization_id,
-                uploads=uploads,
-                llm_skipped_reason=ctx.settings.llm_skipped_reason,
-            ),
+            batch,
             id=workflow_id("batch", organization_id, batch_id),
             task_queue=ctx.queue,
         )
@@ -151,7 +187,20 @@ async def read_batch(ctx: ApiContext, organization_id: str, batch_id: str) -> Ba
         status = described.status.name.lower() if described.status else "unknown"
         return BatchView(batch_id=batch_id, status="failed", progress=progress, error=f"the batch {status}")
     result = await handle.result()
-    return BatchView(batch_id=batch_id, status="completed", progress=progress, result=result)
+    rows = await ctx.pool.fetch(
+        "SELECT seq, filename, status, document_id::text AS document_id, errors::text AS errors"
+        " FROM document_batch_items WHERE organization_id = $1 AND batch_id = $2 ORDER BY seq LIMIT $3",
+        organization_id,
+        batch_id,
+        MAX_BATCH,
+    )
+    outcomes = [
+        BatchOutcome(**(dict(r) | {"errors": [StepError(**e) for e in json.loads(r["errors"])]}))
+        for r in rows
+    ]
+    return BatchView(
+        batch_id=batch_id, status="completed", progress=progress, result=result, outcomes=outcomes
+    )
 
 
 _DOCUMENT_COLUMNS = (
@@ -187,21 +236,19 @@ async def read_document(ctx: ApiContext, organization_id: str, document_id: str)
     if row is None:
         raise Problem(404, f"no document {document_id!r} in this organisation", NOT_FOUND)
     detail = DocumentDetail(document=DocumentRow(**dict(row)))
-    batch_id = await ctx.pool.fetchval(
-        "SELECT a.batch_id FROM document_uploads u JOIN api_uploads a"
-        " ON a.organization_id = u.organization_id AND u.upload_key = 'orgs/' || a.organization_id"
-        " || '/uploads/' || a.upload_id"
-        " WHERE u.organization_id = $1 AND u.document_id = $2::uuid AND a.batch_id IS NOT NULL"
-        " ORDER BY u.uploaded_at LIMIT 1",
+    outcome = await ctx.pool.fetchrow(
+        "SELECT batch_id, summary::text AS summary, analysis::text AS analysis, errors::text AS errors"
+        " FROM document_batch_items WHERE organization_id = $1 AND document_id = $2::uuid"
+        " ORDER BY finished_at NULLS LAST LIMIT 1",
         organization_id,
         document_id,
     )
-    if batch_id is None:
+    if outcome is None:
         return detail
-    detail.batch_id = batch_id
-    batch = await read_batch(ctx, organization_id, batch_id)
-    for outcome in batch.result.outcomes if batch.result else []:
-        if outcome.document is not None and outcome.document.document_id == document_id:
-            detail.summary, detail.analysis = outcome.summary, outcome.analysis
-            detail.errors = [f"{e.step} failed ({e.type}): {e.message}" for e in outcome.errors]
+    detail.batch_id = outcome["batch_id"]
+    if outcome["summary"]:
+        detail.summary = DocumentSummary.model_validate_json(outcome["summary"])
+    if outcome["analysis"]:
+        detail.analysis = DocumentAnalysis.model_validate_json(outcome["analysis"])
+    detail.errors = [StepError(**e).reason for e in json.loads(outcome["errors"])]
     return detail

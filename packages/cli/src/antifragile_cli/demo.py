@@ -4,21 +4,19 @@ and evaluates the organisational model (the `smoke` preset: a tiny model, for CP
 ready."""
 
 import argparse
-import asyncio
 import time
-import uuid
 from pathlib import Path
 
-from antifragile_core.contracts.documents import DocumentUpload
 from antifragile_core.contracts.training import SUBMIT_MODEL_TRAINING_JOB, Hyperparameters, TrainingJobRequest
 from antifragile_core.queues import DEFAULT_QUEUE
 from antifragile_core.settings import Settings
-from antifragile_core.storage import open_store, org_key
-from antifragile_workflows.documents import DocumentBatch, DocumentBatchResult, DocumentProcessingWorkflow
+from antifragile_workflows.documents import DocumentBatchResult
 from antifragile_workflows.management import manage
 from temporalio.client import Client
 
+from .batches import File, collect_files, register_batch
 from .demo_session import start_demo_catchball
+from .documents import batch_outcomes, print_outcomes, print_summary, run_batch
 from .stack import LocalStack, add_stack_arguments
 from .training import watch
 
@@ -30,42 +28,15 @@ SMOKE_TRAINING = Hyperparameters(
 """A tiny random model learns visibly only from many passes at a high rate: about 20 s on two CPU cores."""
 
 
-async def stage_uploads(settings: Settings, org: str, files: list[Path]) -> list[DocumentUpload]:
-    """Put each file in the object store's upload area; the workflow receives only the keys."""
-    uploads = []
-    async with open_store(settings) as store:
-        for path in files:
-            key = org_key(org, "uploads", uuid.uuid4().hex)
-            await store.put(key, path.read_bytes())
-            uploads.append(DocumentUpload(organization_id=org, filename=path.name, upload_key=key))
-    return uploads
-
-
 async def process_documents(
-    client: Client, settings: Settings, org: str, files: list[Path]
+    client: Client, settings: Settings, org: str, files: list[File]
 ) -> tuple[str, DocumentBatchResult]:
-    """Run the document workflow, printing progress; returns its id and result."""
-    batch = DocumentBatch(
-        organization_id=org,
-        uploads=await stage_uploads(settings, org, files),
-        llm_skipped_reason=settings.llm_skipped_reason,
-    )
-    workflow_id = f"documents-{org}-{uuid.uuid4().hex[:8]}"
-    handle = await client.start_workflow(
-        DocumentProcessingWorkflow.run,
-        batch,
-        id=workflow_id,
-        task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
-    )
-    result_task = asyncio.create_task(handle.result())
-    while not result_task.done():
-        await asyncio.sleep(0.5)
-        if result_task.done():
-            break
-        p = await handle.query(DocumentProcessingWorkflow.progress)
-        print(f"  [{p.stage}] processed {p.processed}/{p.total}, analysed {p.analysed}, failed {p.failed}")
-    result = await result_task
-    print_result(result)
+    """Run the documents as one batch, as `antifragile documents add` does, and print every outcome."""
+    batch = await register_batch(settings, org, files, llm_skipped_reason=settings.llm_skipped_reason)
+    workflow_id, result = await run_batch(client, settings, batch)
+    print(f"\nOrganisation {org}:")
+    print_outcomes(await batch_outcomes(settings, org, result.summary.batch_id))
+    print_summary(result)
     return workflow_id, result
 
 
@@ -87,46 +58,8 @@ async def train_smoke_model(client: Client, settings: Settings, org: str, reques
     return await watch(client, settings, org, handle.job_id)
 
 
-def print_result(result: DocumentBatchResult) -> None:
-    print(f"\nOrganisation {result.organization_id}:")
-    for outcome in result.outcomes:
-        doc = outcome.document
-        print(f"- {outcome.filename}: {outcome.status}")
-        if doc is not None:
-            dup = " (already stored)" if doc.duplicate else ""
-            print(
-                f"    {doc.media_type}, {doc.page_count} page(s), {doc.char_count} chars, "
-                f"title {doc.title!r}{dup}"
-            )
-        if outcome.summary is not None:
-            print(f"    summary: {outcome.summary.summary}")
-            for point in outcome.summary.key_points:
-                print(f"      * {point}")
-        if outcome.analysis is not None:
-            a = outcome.analysis
-            print(
-                f"    topics: {', '.join(a.topics)}; sentiment {a.sentiment}, confidence {a.confidence:.2f}"
-            )
-            print(f"    risks: {'; '.join(a.risks)}")
-            print(f"    opportunities: {'; '.join(a.opportunities)}")
-        for error in outcome.errors:
-            print(f"    {error.step} failed ({error.type}): {error.message}")
-    if result.llm_skipped_reason:
-        print(f"\nLLM steps skipped: {result.llm_skipped_reason}.")
-    if result.readiness is not None:
-        r = result.readiness
-        verdict = "ready" if r.ready else "not ready: " + "; ".join(r.reasons)
-        print(f"\nTraining readiness: {verdict} ({r.document_count} documents, ~{r.approx_tokens} tokens)")
-    elif result.readiness_error is not None:
-        print(f"\nTraining readiness failed: {result.readiness_error.message}")
-
-
-def list_documents(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file())
-
-
 async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
-    files = list_documents(Path(args.docs))
+    files = collect_files([Path(args.docs)])
     started = time.monotonic()
     print("Starting the local stack (Temporal dev server, PostgreSQL, workers) ...")
     stack = LocalStack(Path(args.state_dir), port=args.port, ui_port=args.ui_port, api_port=args.api_port)

@@ -12,11 +12,12 @@ from antifragile_core.runtime import exit_now
 from antifragile_core.settings import Settings
 from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
-from . import collective, demo, orgs, schedules, stack, training
+from . import collective, demo, documents, fleet, orgs, schedules, stack, training
 from .failures import report_failure
 
-COMMAND_MODULES = (stack, demo, schedules, training, collective, orgs)
+COMMAND_MODULES = (stack, demo, documents, schedules, training, collective, orgs, fleet)
 """Each module exposes `register(subparsers)`; a subcommand's handler is `args.handler(args, settings)`."""
 
 
@@ -35,7 +36,7 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
         result = args.handler(args, settings)
         if inspect.isawaitable(result):
             result = await result
-    except (WorkflowFailureError, ValidationError) as err:
+    except (WorkflowFailureError, ApplicationError, ValidationError) as err:
         return report_failure(err)
     return result or 0
 

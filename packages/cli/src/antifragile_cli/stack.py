@@ -56,6 +56,7 @@ class LocalStack:
         worker_env: Mapping[str, str] | None = None,
         say: Callable[[str], None] = print,
         restart_backoff_seconds: float = 1.0,
+        temporal_in_memory: bool = False,
     ) -> None:
         self.state_dir = state_dir.resolve()
         self.logs = self.state_dir / "logs"
@@ -64,6 +65,7 @@ class LocalStack:
         self.worker_env = dict(worker_env or {})
         self.say = say
         self.restart_backoff_seconds = restart_backoff_seconds
+        self.temporal_in_memory = temporal_in_memory
         self._procs: dict[str, asyncio.subprocess.Process] = {}
         self._commands: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {}
         self._supervisors: list[asyncio.Task[None]] = []
@@ -103,13 +105,13 @@ class LocalStack:
 
     async def _start(self) -> None:
         self._postgres, dsn = await asyncio.to_thread(start_postgres, self.state_dir / "postgres")
+        db = [] if self.temporal_in_memory else ["--db-filename", str(self.state_dir / "temporal.db")]
         await self._spawn(
             "temporal",
             str(temporal_binary()),
             "server",
             "start-dev",
-            "--db-filename",
-            str(self.state_dir / "temporal.db"),
+            *db,
             "--port",
             str(self.port),
             "--ui-port",

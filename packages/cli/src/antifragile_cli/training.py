@@ -7,7 +7,6 @@ no database or object-store credentials, only Temporal.
 
 import argparse
 import asyncio
-import sys
 import uuid
 from typing import Any
 
@@ -37,9 +36,10 @@ from antifragile_workflows.management import manage
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from .terminal import LiveLine, bar
+
 ENDED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 WATCH_SECONDS = 2.0
-BAR_WIDTH = 30
 
 
 def register(subparsers: Any) -> None:
@@ -144,8 +144,8 @@ async def job_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def watch(client: Client, settings: Settings, organization_id: str, job_id: str) -> int:
-    """Poll the job until it ends: a redrawn progress bar on a terminal, a line per change otherwise."""
-    out, last = sys.stdout, ""
+    """Poll the job until it ends, showing its progress."""
+    live = LiveLine()
     while True:
         job: TrainingJob = await _call(
             client,
@@ -153,16 +153,9 @@ async def watch(client: Client, settings: Settings, organization_id: str, job_id
             CHECK_TRAINING_JOB_STATUS,
             TrainingJobRef(organization_id=organization_id, job_id=job_id),
         )
-        line = progress_line(job)
-        if out.isatty():
-            out.write(f"\r\x1b[2K{line}")
-            out.flush()
-        elif line != last:
-            print(line, file=out)
-        last = line
+        live.show(progress_line(job))
         if job.status in ENDED:
-            if out.isatty():
-                out.write("\n")
+            live.end()
             print_job(job)
             return 0 if job.status == JobStatus.SUCCEEDED else 1
         await asyncio.sleep(WATCH_SECONDS)
@@ -173,9 +166,7 @@ def progress_line(job: TrainingJob) -> str:
     progress = job.progress
     if progress is None or progress.total_steps <= 0:
         return f"{job.job_id}  {job.status}"
-    done = min(progress.step / progress.total_steps, 1.0)
-    filled = round(done * BAR_WIDTH)
-    parts = [f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {progress.step}/{progress.total_steps}"]
+    parts = [bar(progress.step, progress.total_steps)]
     parts.extend(_progress_figures(progress))
     parts.append(str(job.status))
     return "  ".join(parts)

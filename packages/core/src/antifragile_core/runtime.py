@@ -24,7 +24,9 @@ from .health import Probe, WorkerHealth, serve_health
 from .keepalive import HeartbeatKeepalive
 from .metrics import fleet_gauges, telemetry_runtime
 from .settings import Settings
+from .single_use import ExitAfterActivities
 from .tracing import tracing_interceptors
+from .versioning import deployment_config
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ def build_worker(
     alive and reports an unreachable PostgreSQL or S3 by name (see `keepalive.py`, `faults.py`)."""
     services = tuple(s for s in (postgres_service(settings), store_service(settings)) if s is not None)
     interceptors = [ServiceFaults(services), HeartbeatKeepalive(), *options.pop("interceptors", ())]
+    if settings.exit_after_activities is not None:
+        interceptors.append(ExitAfterActivities(settings.exit_after_activities))
     return FleetWorker(
         client,
         settings=settings,
@@ -84,6 +88,7 @@ def build_worker(
         max_concurrent_activities=settings.max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
         interceptors=interceptors,
+        deployment_config=deployment_config(settings, queue),
         **options,
     )
 

@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     graceful_shutdown_seconds: float = 30.0
     max_concurrent_activities: int = 20
+    # Worker Versioning (antifragile_core.versioning): on in the images; off for `antifragile dev` and tests,
+    # where no operator promotes a version and an unversioned worker takes every task.
+    worker_versioning: bool = False
+    build_id: str | None = None  # the image sets it; else <package version>+<GIT_COMMIT or git or "dev">
+    git_commit: str | None = None
+    # Stop after this many activities (a worker run as one Kubernetes Job per training); unset: never.
+    exit_after_activities: int | None = Field(default=None, ge=1)
 
     # worker-ml: how often heartbeats (progress, checkpoint key) reach Temporal at most; the SDK's own
     # default waits up to a minute, too slow for live progress, cancellation and an up-to-date resume point.

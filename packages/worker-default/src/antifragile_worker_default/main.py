@@ -14,6 +14,7 @@ from antifragile_workflows.registry import ALL_WORKFLOWS
 from temporalio.worker import Worker
 
 from . import (
+    batches,
     competitors,
     costs,
     db,
@@ -30,6 +31,7 @@ from .resources import Resources
 
 ACTIVITY_MODULES = (
     documents,
+    batches,
     readiness,
     competitors,
     notifications,

@@ -1,11 +1,12 @@
 """cleanup_old_data: remove data older than its kind's retention, per organisation or for all of them.
 
 Objects are classified by their key under `orgs/<org>/` and aged by modified time; findings are aged by
-when they were first seen. A dry run selects exactly what a real run would delete and only counts it.
-Every copy of a document's text goes with it: an expired text object takes the document's row, its
-uploads and its search passages along (rows first, so a crash in between leaves the object to be found
-again). Trained adapters are never touched. A deleted finding may be reported as new again if its
-source still lists it, so findings should be kept longer than feeds keep their entries.
+when they were first seen, document batches by when they were registered. A dry run selects exactly what
+a real run would delete and only counts it. Every copy of a document's text goes with it: an expired text
+object takes the document's row, its uploads, its search passages and its batch summaries along (rows
+first, so a crash in between leaves the object to be found again). Trained adapters are never touched. A
+deleted finding may be reported as new again if its source still lists it, so findings should be kept
+longer than feeds keep their entries.
 """
 
 from collections.abc import Callable
@@ -26,6 +27,11 @@ from temporalio import activity
 from .resources import Resources
 
 HEARTBEAT_EVERY = 100
+AGED_ROWS = {
+    DataKind.FINDINGS: ("competitor_findings", "first_seen"),
+    DataKind.BATCHES: ("document_batches", "created_at"),
+}
+"""Kinds kept as rows, not objects: their table and the column that ages them."""
 
 
 def kind_of(key: str) -> DataKind | None:
@@ -53,7 +59,7 @@ async def expired_objects(
     store: ObjectStore, organization_id: str | None, cutoffs: dict[DataKind, datetime]
 ) -> dict[DataKind, list[ObjectInfo]]:
     prefix = org_key(organization_id) + "/" if organization_id else "orgs/"
-    expired: dict[DataKind, list[ObjectInfo]] = {kind: [] for kind in cutoffs if kind != DataKind.FINDINGS}
+    expired: dict[DataKind, list[ObjectInfo]] = {kind: [] for kind in cutoffs if kind not in AGED_ROWS}
     for info in await store.list_objects(prefix):
         kind = kind_of(info.key)
         if kind in expired and info.modified < cutoffs[kind]:
@@ -61,22 +67,22 @@ async def expired_objects(
     return expired
 
 
-async def expired_findings(
-    pool: asyncpg.Pool, organization_id: str | None, cutoff: datetime, dry_run: bool
+async def expired_rows(
+    pool: asyncpg.Pool, kind: DataKind, organization_id: str | None, cutoff: datetime, dry_run: bool
 ) -> CleanupCount:
-    """Count (dry run) or delete findings first seen before `cutoff`; bytes are the rows' stored size."""
-    selection = (
-        "FROM competitor_findings f WHERE f.first_seen < $1 AND ($2::text IS NULL OR organization_id = $2)"
-    )
+    """Count (dry run) or delete rows of `kind` older than `cutoff`; bytes are the rows' size as text (the
+    same whether read or returned by DELETE); a batch's outcome rows go with it by cascade, uncounted."""
+    table, aged_by = AGED_ROWS[kind]
+    selection = f"FROM {table} f WHERE f.{aged_by} < $1 AND ($2::text IS NULL OR organization_id = $2)"
     if dry_run:
-        sql = f"SELECT count(*) AS n, coalesce(sum(pg_column_size(f.*)), 0) AS size {selection}"
+        sql = f"SELECT count(*) AS n, coalesce(sum(octet_length(f::text)), 0) AS size {selection}"
     else:
         sql = (
-            f"WITH gone AS (DELETE {selection} RETURNING pg_column_size(f.*) AS size)"
+            f"WITH gone AS (DELETE {selection} RETURNING octet_length(f::text) AS size)"
             " SELECT count(*) AS n, coalesce(sum(size), 0) AS size FROM gone"
         )
     row = await pool.fetchrow(sql, cutoff, organization_id)
-    return CleanupCount(kind=DataKind.FINDINGS, items=row["n"], bytes=int(row["size"]))
+    return CleanupCount(kind=kind, items=row["n"], bytes=int(row["size"]))
 
 
 _DOCUMENTS_OF_TEXTS = """
@@ -94,11 +100,16 @@ FROM doomed
 
 async def document_rows(pool: asyncpg.Pool, texts: list[ObjectInfo], dry_run: bool) -> int:
     """Count (dry run) or delete the rows of the documents whose text objects are `texts`: the
-    documents, their uploads and passages (by cascade). Returns the number of rows."""
+    documents, their uploads and passages (by cascade), and clear the summaries and analyses that batch
+    outcomes keep of them (the outcome rows stay, as batches age). Returns the number of rows removed."""
     keys = [info.key.split("/") for info in texts]  # orgs/<org>/documents/<hash>/text
     async with pool.acquire() as conn, conn.transaction():
         found = await conn.fetchrow(_DOCUMENTS_OF_TEXTS, [k[1] for k in keys], [k[3] for k in keys])
         if not dry_run and found["ids"]:
+            await conn.execute(
+                "UPDATE document_batch_items SET summary = NULL, analysis = NULL WHERE document_id = ANY($1)",
+                found["ids"],
+            )
             await conn.execute("DELETE FROM documents WHERE id = ANY($1::uuid[])", found["ids"])
     return found["n"]
 
@@ -123,10 +134,11 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
                         activity.heartbeat(deleted)
             size = sum(i.size for i in infos)
             counts.append(CleanupCount(kind=kind, items=len(infos), bytes=size, rows=rows))
-        if DataKind.FINDINGS in cutoffs:
-            counts.append(
-                await expired_findings(res.pool, req.organization_id, cutoffs[DataKind.FINDINGS], req.dry_run)
-            )
+        for kind in AGED_ROWS:
+            if kind in cutoffs:
+                counts.append(
+                    await expired_rows(res.pool, kind, req.organization_id, cutoffs[kind], req.dry_run)
+                )
         activity.logger.info(
             "cleanup done",
             extra={"dry_run": req.dry_run, "items": sum(c.items for c in counts), "org": req.organization_id},

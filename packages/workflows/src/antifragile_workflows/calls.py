@@ -9,7 +9,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from antifragile_core.contracts.base import ActivityContract, Model
+    from antifragile_core.contracts.base import ActivityContract
+    from antifragile_core.contracts.batches import MAX_MESSAGE_CHARS, StepError
     from antifragile_core.queues import in_fleet
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741
@@ -39,26 +40,18 @@ def start(contract: ActivityContract[I, O], arg: I, **overrides: Any) -> workflo
     return workflow.start_activity(contract.name, arg, result_type=contract.output, **options)
 
 
-class StepError(Model):
-    """A failed step as a result reports it: the error type and message, without the stack trace."""
-
-    step: str
-    type: str | None
-    message: str
-
-    @property
-    def reason(self) -> str:
-        return f"{self.type}: {self.message}" if self.type else self.message
-
-
 def step_error(step: str, err: ActivityError | ChildWorkflowError) -> StepError:
     """The root cause of a failed activity or child workflow, as a StepError."""
     cause = err.cause
     while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
         cause = cause.cause
     if isinstance(cause, ApplicationError):
-        return StepError(step=step, type=cause.type, message=cause.message)
-    return StepError(step=step, type=type(cause).__name__ if cause else None, message=str(cause or err))
+        return StepError(step=step, type=cause.type, message=cause.message[:MAX_MESSAGE_CHARS])
+    return StepError(
+        step=step,
+        type=type(cause).__name__ if cause else None,
+        message=str(cause or err)[:MAX_MESSAGE_CHARS],
+    )
 
 
 async def run_steps(**steps: Awaitable[Any]) -> tuple[dict[str, Any], list[StepError]]:

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from .calls import call, step_error
+from .versioning import PINNED
 
 HISTORY_TURNS = 20
 """Turns of history sent with each refinement: the recent discussion, bounded."""
@@ -104,7 +105,7 @@ class CatchballOutcome(Model):
     error: str | None = None
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=PINNED)  # waits hours to days: see versioning.py
 class CatchballWorkflow:
     def __init__(self) -> None:
         self._state = CatchballState(

@@ -34,6 +34,7 @@ DEFAULT_RETENTION_DAYS = {
     DataKind.CHECKPOINTS: 14,
     DataKind.FINDINGS: 180,
     DataKind.TRAINING_DATA: 365,
+    DataKind.BATCHES: 365,
 }
 
 

@@ -4,13 +4,13 @@ steps that do not depend on it still run."""
 
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.base import Model, OrgId
-    from antifragile_core.contracts.documents import DocumentUpload, TrainingReadiness
+    from antifragile_core.contracts.documents import TrainingReadiness
     from antifragile_core.contracts.operations import (
         ENSURE_COMPETITOR_SCHEDULE,
         SEND_SCHEDULED_NOTIFICATION,
@@ -34,20 +34,21 @@ STEPS: tuple[StepName, ...] = ("documents", "readiness", "training", "monitoring
 
 
 class OnboardingRequest(Model):
+    """`documents` is a batch the client registered (`antifragile_cli.batches.register_batch`)."""
+
     organization_id: OrgId
-    uploads: list[DocumentUpload] = Field(min_length=1)
+    documents: DocumentBatch
     admins: NotificationTarget
     monitoring: CompetitorMonitoring | None = None
-    llm_skipped_reason: str | None = "no LLM configured"
     base_model: str = "smoke"
 
     @model_validator(mode="after")
     def _one_organisation(self) -> Self:
-        orgs = {u.organization_id for u in self.uploads}
+        orgs = {self.documents.organization_id}
         if self.monitoring is not None:
             orgs.add(self.monitoring.scan.organization_id)
         if orgs != {self.organization_id}:
-            raise ValueError(f"every upload and the monitoring must belong to {self.organization_id!r}")
+            raise ValueError(f"the documents and the monitoring must belong to {self.organization_id!r}")
         return self
 
 
@@ -104,27 +105,27 @@ class OrganizationOnboardingWorkflow:
 
     async def _documents(self, req: OnboardingRequest) -> DocumentBatchResult | None:
         self._set("documents", "running")
-        batch = DocumentBatch(
-            organization_id=req.organization_id,
-            uploads=req.uploads,
-            llm_skipped_reason=req.llm_skipped_reason,
-        )
         try:
             docs = await workflow.execute_child_workflow(
                 DocumentProcessingWorkflow.run,
-                batch,
+                req.documents,
                 id=f"{workflow.info().workflow_id}-documents",
                 task_queue=workflow.info().task_queue,
             )
         except ChildWorkflowError as err:
             self._set("documents", "failed", step_error("documents", err).reason)
             return None
-        failed = [o.filename for o in docs.outcomes if o.status == "failed"]
-        done = len(docs.outcomes) - len(failed)
-        detail = f"{done} of {len(docs.outcomes)} documents processed"
-        if failed:
-            detail += f"; failed: {', '.join(failed)}"
-        self._set("documents", "done" if done else "failed", detail)
+        s = docs.summary
+        detail = f"{s.done} of {s.total} documents processed"
+        if s.failed:
+            shown = ", ".join(f.filename for f in s.first_failures)
+            more = (
+                f" and {s.failed - len(s.first_failures)} more ({docs.details})"
+                if s.failed > len(s.first_failures)
+                else ""
+            )
+            detail += f"; failed: {shown}{more}"
+        self._set("documents", "done" if s.done else "failed", detail)
         return docs
 
     def _readiness(self, docs: DocumentBatchResult | None) -> TrainingReadiness | None:

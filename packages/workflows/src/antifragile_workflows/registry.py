@@ -2,7 +2,7 @@
 
 from .catchball import CatchballWorkflow
 from .competitors import CompetitorMonitoringWorkflow
-from .documents import DocumentProcessingWorkflow
+from .documents import DocumentProcessingWorkflow, DocumentWorkflow
 from .maintenance import MaintenanceWorkflow
 from .management import ManagementWorkflow
 from .notices import NoticeWorkflow
@@ -13,6 +13,7 @@ from .wisdom import WisdomWorkflow
 
 ALL_WORKFLOWS: tuple[type, ...] = (
     DocumentProcessingWorkflow,
+    DocumentWorkflow,
     ResearchWorkflow,
     CatchballWorkflow,
     WisdomWorkflow,

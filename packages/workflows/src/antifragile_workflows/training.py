@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from antifragile_core.contracts.training_jobs import RECORD_TRAINING_JOB_UPDATE, TrainingJobUpdate
 
 from .calls import call, step_error
+from .versioning import PINNED
 
 I = TypeVar("I", bound=BaseModel)  # noqa: E741
 O = TypeVar("O", bound=BaseModel)  # noqa: E741
@@ -46,7 +47,7 @@ def workflow_id_for(job_id: str) -> str:
     return f"training-{job_id}"
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=PINNED)  # waits hours to days: see versioning.py
 class TrainingWorkflow:
     def __init__(self) -> None:
         self._latest: TrainingJob | None = None

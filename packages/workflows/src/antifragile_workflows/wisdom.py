@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from .calls import call
+from .versioning import PINNED
 
 
 class WisdomRound(Model):
@@ -53,7 +54,7 @@ class WisdomOutcome(Model):
     synthesis: WisdomSynthesis | None
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=PINNED)  # waits hours to days: see versioning.py
 class WisdomWorkflow:
     def __init__(self) -> None:
         self._contributions: list[Contribution] = []

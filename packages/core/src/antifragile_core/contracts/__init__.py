@@ -1,6 +1,7 @@
 """Every activity contract, importable from one place."""
 
 from .base import ActivityContract
+from .batches import READ_DOCUMENT_BATCH, RECORD_DOCUMENT_OUTCOME, SUMMARIZE_DOCUMENT_BATCH
 from .collective import PERFORM_SIMPLE_RESEARCH, RUN_CATCHBALL, SYNTHESIZE_WISDOM
 from .costs import GET_ORGANIZATION_COSTS
 from .documents import (
@@ -58,5 +59,8 @@ ALL_CONTRACTS: tuple[ActivityContract, ...] = (
     SEARCH_ORGANIZATION_DOCUMENTS,
     GET_ORGANIZATION_COSTS,
     RECORD_TRAINING_JOB_UPDATE,
+    READ_DOCUMENT_BATCH,
+    RECORD_DOCUMENT_OUTCOME,
+    SUMMARIZE_DOCUMENT_BATCH,
 )
 """Every contract, the seed's and any helper steps a later module adds."""

@@ -157,7 +157,7 @@ class HealthReport(Model):
 class DataKind(StrEnum):
     """What retention ages separately. Deleting a document's extracted text also removes its row, its
     uploads and its search passages (copies of that text); training data is a job's held-out text, its
-    improvement dataset and its corpus manifest."""
+    improvement dataset and its corpus manifest; batches are document batches' manifests and outcomes."""
 
     ORIGINALS = "originals"
     EXTRACTED_TEXT = "extracted_text"
@@ -165,6 +165,7 @@ class DataKind(StrEnum):
     CHECKPOINTS = "checkpoints"
     FINDINGS = "findings"
     TRAINING_DATA = "training_data"
+    BATCHES = "batches"  # document batches: their manifests and outcomes (summaries, analyses)
 
 
 class CleanupRequest(Model):
@@ -183,7 +184,7 @@ class CleanupRequest(Model):
 
 class CleanupCount(Model):
     kind: DataKind
-    items: int = Field(description="objects (findings: rows) removed")
+    items: int = Field(description="objects (findings, batches: rows) removed")
     bytes: int
     rows: int = Field(default=0, description="database rows removed with those objects")
 

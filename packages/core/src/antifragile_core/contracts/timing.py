@@ -79,6 +79,10 @@ UPLOAD = Timing(
 """process_document_upload: a large PDF may extract for minutes; nobody watches a batch, so the upload
 waits out an outage of hours rather than being lost."""
 
+BATCH_STEP = Timing(start_to_close=timedelta(minutes=1), schedule_to_close=timedelta(hours=6))
+"""A batch's bookkeeping (a page of its uploads, a document's outcome, the summary): keyed queries a
+batch nobody watches waits on, so they wait out an outage of hours like the uploads themselves."""
+
 READINESS = Timing(start_to_close=timedelta(minutes=2), schedule_to_close=timedelta(hours=1))
 """validate_training_readiness: one aggregate query at the end of a batch whose documents are stored."""
 
