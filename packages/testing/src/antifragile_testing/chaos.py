@@ -25,6 +25,7 @@ from antifragile_core.storage import ObjectStore, open_store, org_key
 from antifragile_workflows.documents import DocumentBatch, DocumentProcessingWorkflow
 from moto.server import ThreadedMotoServer
 from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
@@ -211,16 +212,27 @@ async def finished(handles: list[WorkflowHandle], within: float) -> None:
         assert summary.done == summary.total == 1, f"{handle.id}: {summary}"
 
 
-async def started_activity(handles: list[WorkflowHandle], names: set[str], within: float = 60) -> None:
-    """Return once one of the workflows has an activity named in `names` running on a worker."""
+async def pending_activities(client: Client, handle: WorkflowHandle) -> list[PendingActivityInfo]:
+    """The activities a workflow and its running child workflows wait on."""
+    description = (await handle.describe()).raw_description
+    pending = list(description.pending_activities)
+    for child in description.pending_children:
+        child_handle = client.get_workflow_handle(child.workflow_id)
+        pending += (await child_handle.describe()).raw_description.pending_activities
+    return pending
+
+
+async def started_activity(
+    client: Client, handles: list[WorkflowHandle], names: set[str], within: float = 60
+) -> None:
+    """Return once one of the workflows (or their children) has an activity in `names` on a worker."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         for handle in handles:
-            pending = (await handle.describe()).raw_description.pending_activities
             if any(
                 p.activity_type.name in names
                 and p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-                for p in pending
+                for p in await pending_activities(client, handle)
             ):
                 return
         await asyncio.sleep(0.2)
@@ -352,7 +364,7 @@ def worker_killed(
         release = await hold(fleet)
         try:
             await start_documents()
-            await started_activity(await start_documents(), activities)
+            await started_activity(fleet.client, await start_documents(), activities)
             fleet.kill(worker)
             killed = time.monotonic()
         finally:
