@@ -9,7 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -170,6 +170,17 @@ async def checkpoint_heartbeat(handle: WorkflowHandle) -> TrainingProgress:
             await asyncio.sleep(0.05)
 
 
+async def retry_started(handle: WorkflowHandle) -> datetime:
+    """When the training activity's second attempt started, as the server recorded it."""
+    async with asyncio.timeout(120):
+        while True:
+            description = await handle.describe()
+            for pending in description.raw_description.pending_activities:
+                if pending.attempt >= 2 and pending.HasField("last_started_time"):
+                    return pending.last_started_time.ToDatetime(tzinfo=UTC)
+            await asyncio.sleep(0.2)
+
+
 async def test_training_lowers_loss_and_beats_base_on_heldout_text(
     temporal_client: Client, make_settings: Callable[..., Settings], org_id: str
 ) -> None:
@@ -281,6 +292,7 @@ async def test_killed_worker_process_resumes_from_its_checkpoint(
         try:
             seen = await checkpoint_heartbeat(handle)
             first.send_signal(signal.SIGKILL)
+            killed_at = datetime.now(UTC)
             first.wait()
         finally:
             first.kill()
@@ -292,6 +304,11 @@ async def test_killed_worker_process_resumes_from_its_checkpoint(
 
         second = spawn_worker(settings, tmp_path / "worker.log")
         try:
+            recovery = await retry_started(handle) - killed_at
+            print(
+                f"worker-ml killed mid-training: retried on a new process {recovery.total_seconds():.1f} s on"
+            )
+            assert recovery < timedelta(seconds=60)
             result = await asyncio.wait_for(handle.result(), timeout=180)
         finally:
             second.send_signal(signal.SIGTERM)
