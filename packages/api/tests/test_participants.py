@@ -1,5 +1,6 @@
-"""Participant links over HTTP: each person is sent their link when their turn opens and answers only
-their own turn; forged or expired links are refused; an answer the workflow refuses says why at once."""
+"""Participant links over HTTP: each person is sent their link when the session starts, is told (by the
+workflow) when their turn opens, and answers only their own turn; forged or expired links are refused; an
+answer the workflow refuses says why at once."""
 
 import re
 import time
@@ -32,18 +33,22 @@ async def test_each_participant_is_told_when_their_turn_opens_and_answers_only_t
             started = await admin.post("/v1/catchball", json=body)
             assert started.status_code == 201, started.text
             ana, bo = (link["url"].rsplit("/", 1)[1] for link in started.json()["links"])
+            await wait_for(lambda: _hits(hooks, "/hook/ana", 2), "Ana's link and her turn's notice")
             await _take_turns(anyone, ana, bo)
-            [told_ana] = await wait_for(lambda: _hits(hooks, "/hook/ana"), "Ana's notice")
-            [told_bo] = await wait_for(lambda: _hits(hooks, "/hook/bo"), "Bo's notice after Ana's turn")
-            link = re.search(rb"/p/([A-Za-z0-9_.-]+)", told_bo.body)
-            assert link is not None, told_bo.body
+            bos = await wait_for(lambda: _hits(hooks, "/hook/bo", 2), "Bo's link and, after Ana's turn, his")
+            link = re.search(rb"/p/([A-Za-z0-9_.-]+)", bos[0].body + bos[1].body)
+            assert link is not None, bos
             view = (await anyone.get(f"/v1/participant/{link[1].decode()}")).json()
             assert view["participant"] == "Bo" and view["catchball"]["whose_turn"]["name"] == "Bo"
-            assert b"We expand north." in told_ana.body
+            turn_notices = [h for h in bos + hooks.hits("/hook/ana", "POST") if b"It is your turn" in h.body]
+            assert len(turn_notices) == 2 and all(b"/p/" not in h.body for h in turn_notices)
+            [anas_turn] = [h for h in hooks.hits("/hook/ana", "POST") if b"It is your turn" in h.body]
+            assert b"We expand north." in anas_turn.body
 
 
-async def _hits(site: LocalSite, path: str) -> list[Recorded] | None:
-    return site.hits(path, "POST") or None
+async def _hits(site: LocalSite, path: str, count: int) -> list[Recorded] | None:
+    hits = site.hits(path, "POST")
+    return hits if len(hits) >= count else None
 
 
 async def _take_turns(anyone: httpx.AsyncClient, ana: str, bo: str) -> None:

@@ -18,6 +18,12 @@ from antifragile_core.contracts.collective import (
     WisdomRequest,
     WisdomSynthesis,
 )
+from antifragile_core.contracts.operations import (
+    SEND_SCHEDULED_NOTIFICATION,
+    Notification,
+    NotificationReceipt,
+    NotificationTarget,
+)
 from antifragile_core.contracts.usage import TokenUsage
 from antifragile_core.queues import DEFAULT_QUEUE, OPENAI_QUEUE
 from antifragile_workflows.catchball import CatchballAnswer, CatchballSession, CatchballWorkflow, Participant
@@ -37,7 +43,15 @@ class StandIns:
     def __init__(self) -> None:
         self.catchball: list[CatchballRequest] = []
         self.wisdom: list[WisdomRequest] = []
+        self.notices: list[Notification] = []
         self.refuse_after: int | None = None
+
+    @SEND_SCHEDULED_NOTIFICATION.implement
+    async def send_scheduled_notification(self, notice: Notification) -> NotificationReceipt:
+        self.notices.append(notice)
+        return NotificationReceipt(
+            idempotency_key=notice.idempotency_key, channel=notice.channel, delivered=True, duplicate=False
+        )
 
     @RUN_CATCHBALL.implement
     async def run_catchball(self, request: CatchballRequest) -> CatchballRefinement:
@@ -75,7 +89,12 @@ class StandIns:
 async def workers(client: Client, prefix: str) -> AsyncIterator[StandIns]:
     stand_ins = StandIns()
     async with (
-        Worker(client, task_queue=prefix + DEFAULT_QUEUE, workflows=[CatchballWorkflow, WisdomWorkflow]),
+        Worker(
+            client,
+            task_queue=prefix + DEFAULT_QUEUE,
+            workflows=[CatchballWorkflow, WisdomWorkflow],
+            activities=[stand_ins.send_scheduled_notification],
+        ),
         Worker(
             client,
             task_queue=prefix + OPENAI_QUEUE,
@@ -165,6 +184,24 @@ async def test_catchball_nobody_answers_ends_no_response_never_agreed(
     assert outcome.ai_drafted_turns == 2
     assert all(r.turn.ai_drafted and not r.turn.agreed for r in outcome.turns)
     assert [r.feedback for r in stand_ins.catchball] == [None, None]
+
+
+async def test_each_turn_is_announced_when_it_opens_by_an_answer_or_a_deadline(
+    time_skipping_env: WorkflowEnvironment, fleet_prefix: str, org_id: str
+) -> None:
+    client = time_skipping_env.client
+    hooks = {
+        p.name: NotificationTarget(channel="webhook", webhook_url=f"http://hooks.test/{p.name}")
+        for p in PEOPLE
+    }
+    notified = session(org_id, rounds=1).model_copy(update={"notify": hooks})
+    async with workers(client, fleet_prefix) as stand_ins:
+        handle = await start(client, fleet_prefix, CatchballWorkflow.run, notified)
+        outcome = await handle.result()  # nobody answers: bob's turn is opened by alice's deadline
+    assert outcome.status == "no_response"
+    assert [str(n.webhook_url).rsplit("/", 1)[1] for n in stand_ins.notices] == ["alice", "bob"]
+    assert len({n.idempotency_key for n in stand_ins.notices}) == 2
+    assert all("Grow." in n.body and "link you were sent" in n.body for n in stand_ins.notices)
 
 
 async def test_catchball_one_silent_participant_keeps_it_from_agreeing(

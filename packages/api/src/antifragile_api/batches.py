@@ -137,13 +137,12 @@ async def start_batch(ctx: ApiContext, organization_id: str, upload_ids: list[st
     """Hand staged uploads to a new document batch; each upload joins one batch only."""
     batch_id = new_id()
     async with ctx.pool.acquire() as conn, conn.transaction():
+        # The batch's manifest becomes the uploads' record (retention reaches it), so their rows go here.
         rows = await conn.fetch(
-            "UPDATE api_uploads SET batch_id = $3"
-            " WHERE organization_id = $1 AND upload_id = ANY($2::text[]) AND batch_id IS NULL"
+            "DELETE FROM api_uploads WHERE organization_id = $1 AND upload_id = ANY($2::text[])"
             " RETURNING upload_id, filename",
             organization_id,
             list(set(upload_ids)),
-            batch_id,
         )
         if len(rows) != len(set(upload_ids)):
             raise Problem(

@@ -1,10 +1,8 @@
 """What every request needs, opened once per process: settings, the database pool, a Temporal client and
 the object store; and the request dependencies that resolve the caller from their credential."""
 
-import asyncio
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated
 
 import asyncpg
 from antifragile_core.queues import DEFAULT_QUEUE
@@ -27,7 +25,6 @@ class ApiContext:
     pool: asyncpg.Pool
     client: Client
     store: ObjectStore
-    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def queue(self) -> str:
@@ -50,12 +47,6 @@ class ApiContext:
         hours = self.settings.api_link_hours
         token = links.grant_for(self.signing_secret, kind, session_id, organization_id, name, hours)
         return f"{self.public_url}/p/{token}"
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` after the response, keeping a reference until it ends (asyncio holds tasks weakly)."""
-        task = asyncio.create_task(work)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
 
 
 def get_context(request: Request) -> ApiContext:

@@ -15,7 +15,6 @@ from antifragile_workflows.catchball import (
     CatchballState,
     CatchballWorkflow,
     Participant,
-    TurnRecord,
 )
 from antifragile_workflows.wisdom import (
     ContributionIn,
@@ -128,21 +127,19 @@ async def start_catchball(ctx: ApiContext, organization_id: str, start: Catchbal
         participants=start.participants,
         max_rounds=start.max_rounds,
         answer_timeout_seconds=start.answer_minutes * 60,
+        notify=start.notify,
     )
     names = [p.name for p in session.participants]
     issued = _links(ctx, "catchball", organization_id, session_id, names)  # refuses before starting
     wf_id = workflow_id("catchball", organization_id, session_id)
-    await notices.remember_targets(ctx, organization_id, wf_id, start.notify)
     await ctx.client.start_workflow(CatchballWorkflow.run, session, id=wf_id, task_queue=ctx.queue)
-    first = names[0]
-    await notices.notify_turn(
-        ctx, "catchball", organization_id, session_id, wf_id, first, "r1t0", _turn_message(session.statement)
+    message = (
+        f"You take part in a catchball on this statement:\n\n{session.statement}\n\n"
+        "You will be told when your turn opens; give feedback or agree through this link."
     )
+    for name, target in start.notify.items():
+        await notices.send_link(ctx, "catchball", organization_id, session_id, wf_id, name, target, message)
     return SessionStarted(session_id=session_id, links=issued)
-
-
-def _turn_message(statement: str) -> str:
-    return f"It is your turn in a catchball on this statement:\n\n{statement}\n\nGive feedback or agree."
 
 
 async def catchball_state(ctx: ApiContext, organization_id: str, session_id: str) -> CatchballState:
@@ -163,7 +160,6 @@ async def start_wisdom(ctx: ApiContext, organization_id: str, start: WisdomStart
     names = list(dict.fromkeys(start.participants))
     issued = _links(ctx, "wisdom", organization_id, session_id, names)
     wf_id = workflow_id("wisdom", organization_id, session_id)
-    await notices.remember_targets(ctx, organization_id, wf_id, start.notify)
     await ctx.client.start_workflow(
         WisdomWorkflow.run,
         round_,
@@ -172,8 +168,8 @@ async def start_wisdom(ctx: ApiContext, organization_id: str, start: WisdomStart
         memo={"question": start.question},  # the state query does not carry it; pages show it
     )
     message = f"Your answer is asked for in a wisdom round:\n\n{start.question}"
-    for name in start.notify:
-        await notices.notify_turn(ctx, "wisdom", organization_id, session_id, wf_id, name, "open", message)
+    for name, target in start.notify.items():
+        await notices.send_link(ctx, "wisdom", organization_id, session_id, wf_id, name, target, message)
     return SessionStarted(session_id=session_id, links=issued)
 
 
@@ -216,35 +212,10 @@ async def answer_turn(ctx: ApiContext, grant: ParticipantGrant, answer: AnswerIn
         wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
     # A rejected update comes back already completed, its failure known: result() raises it at once. An
-    # accepted one is still waiting for the refinement; stop waiting after a moment.
-    refined = asyncio.ensure_future(update.result())
+    # accepted one is still waiting for the refinement; stop waiting for it after a moment.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(asyncio.shield(refined), REJECTION_WAIT_SECONDS)
-    ctx.spawn(_notify_next_turn(ctx, grant, wf_id, refined))
+        await asyncio.wait_for(update.result(), REJECTION_WAIT_SECONDS)
     return AnswerAccepted(participant=grant.participant, update_id=update.id)
-
-
-async def _notify_next_turn(
-    ctx: ApiContext, grant: ParticipantGrant, wf_id: str, refined: "asyncio.Future[TurnRecord]"
-) -> None:
-    """Once the answered turn is refined, tell whoever's turn it is now."""
-    try:
-        await refined
-        state = await catchball_state(ctx, grant.organization_id, grant.session_id)
-        if state.whose_turn is not None:
-            occasion = f"r{state.round}t{len(state.turns)}"
-            await notices.notify_turn(
-                ctx,
-                "catchball",
-                grant.organization_id,
-                grant.session_id,
-                wf_id,
-                state.whose_turn.name,
-                occasion,
-                _turn_message(state.statement),
-            )
-    except Exception:
-        log.exception("could not notify the next participant", extra={"workflow_id": wf_id})
 
 
 async def contribute(ctx: ApiContext, grant: ParticipantGrant, text: ContributionText) -> Contribution:

@@ -114,6 +114,28 @@ async def document_rows(pool: asyncpg.Pool, texts: list[ObjectInfo], dry_run: bo
     return found["n"]
 
 
+async def staged_upload_rows(pool: asyncpg.Pool, originals: list[ObjectInfo], dry_run: bool) -> int:
+    """Count (dry run) or delete the API's rows of staged uploads whose objects expire (`api_uploads`, in
+    the same database when the API runs; rows of uploads a batch took are gone already)."""
+    keys = [info.key.split("/") for info in originals if info.key.split("/")[2] == "uploads"]
+    async with pool.acquire() as conn, conn.transaction():
+        if not keys or await conn.fetchval("SELECT to_regclass('api_uploads')") is None:
+            return 0
+        match = "unnest($1::text[], $2::text[]) AS k(org, id)"
+        on = "u.organization_id = k.org AND u.upload_id = k.id"
+        sql = (
+            f"SELECT count(*) FROM api_uploads u JOIN {match} ON {on}"
+            if dry_run
+            else f"WITH gone AS (DELETE FROM api_uploads u USING {match} WHERE {on} RETURNING 1)"
+            " SELECT count(*) FROM gone"
+        )
+        return await conn.fetchval(
+            sql,
+            [k[1] for k in keys],
+            [k[3] for k in keys],
+        )
+
+
 def activities(res: Resources) -> list[Callable[..., Any]]:
     @CLEANUP_OLD_DATA.implement
     async def cleanup_old_data(req: CleanupRequest) -> CleanupReport:
@@ -126,6 +148,8 @@ def activities(res: Resources) -> list[Callable[..., Any]]:
             rows = 0
             if kind == DataKind.EXTRACTED_TEXT:
                 rows = await document_rows(res.pool, infos, req.dry_run)
+            elif kind == DataKind.ORIGINALS:
+                rows = await staged_upload_rows(res.pool, infos, req.dry_run)
             if not req.dry_run:
                 for info in infos:
                     await res.store.delete(info.key)

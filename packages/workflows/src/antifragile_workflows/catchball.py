@@ -7,9 +7,13 @@ turn never counts as agreement, and the session ends `agreed` only when every pa
 agreed themselves. `max_silent_rounds` rounds in a row without any person's answer end it as
 `no_response`; otherwise it ends after `max_rounds`. A refinement that fails for good (budget exhausted,
 model rejected) ends it as `failed` with the reason, returning the turns so far rather than losing them.
+Each participant in `notify` is told when their turn opens — after an answer or a deadline alike — by a
+notice sent in the background (a slow mailbox never holds up the session); it never carries their link,
+which the client sends once when the session starts, so no credential enters the history.
 """
 
 import contextlib
+import hashlib
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -27,8 +31,9 @@ with workflow.unsafe.imports_passed_through():
         Name,
         ShortText,
     )
+    from antifragile_core.contracts.operations import SEND_SCHEDULED_NOTIFICATION, NotificationTarget
 
-from .calls import call, step_error
+from .calls import call, start, step_error
 from .versioning import PINNED
 
 HISTORY_TURNS = 20
@@ -48,6 +53,9 @@ class CatchballSession(Model):
     answer_timeout_seconds: float = Field(default=24 * 3600, gt=0)
     max_silent_rounds: int = Field(default=1, ge=1, le=10)
     model: str | None = None
+    notify: dict[Name, NotificationTarget] = Field(
+        default_factory=dict, max_length=50, description="where to tell participants that their turn is open"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> "CatchballSession":
@@ -114,6 +122,7 @@ class CatchballWorkflow:
         self._answer: CatchballAnswer | None = None
         self._error: str | None = None
         self._people_only = False
+        self._turn_notices = False
 
     @workflow.query
     def state(self) -> CatchballState:
@@ -147,6 +156,7 @@ class CatchballWorkflow:
     async def run(self, session: CatchballSession) -> CatchballOutcome:
         # Runs started before this rule let drafted turns agree; they replay and finish that way.
         self._people_only = workflow.patched("agreement-only-from-people")
+        self._turn_notices = workflow.patched("turn-notices")
         self._state.statement = session.statement
         timeout = timedelta(seconds=session.answer_timeout_seconds)
         silent_rounds = 0
@@ -185,6 +195,8 @@ class CatchballWorkflow:
         self._state.status = "waiting"
         self._state.whose_turn = who
         self._state.turn_deadline = workflow.now() + deadline
+        if self._turn_notices and who.name in session.notify:
+            self._notify(session, round_no, who, session.notify[who.name])
         # On the deadline, an answer accepted in the same instant still counts.
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(lambda: self._answer is not None, timeout=deadline)
@@ -196,6 +208,24 @@ class CatchballWorkflow:
         self._state.turns.append(record)
         self._state.statement = record.statement_after
         return record
+
+    def _notify(
+        self, session: CatchballSession, round_no: int, who: Participant, to: NotificationTarget
+    ) -> None:
+        """Tell `who` their turn is open; one notice per turn (its key), delivered in the background."""
+        turn = f"{workflow.info().workflow_id}\0{round_no}\0{len(self._state.turns)}\0{who.name}"
+        deadline = self._state.turn_deadline
+        body = (
+            f"It is your turn (round {round_no}) in a catchball on this statement:\n\n"
+            f"{self._state.statement}\n\n"
+            f"Give feedback or agree before {deadline:%Y-%m-%d %H:%M} UTC, through the link you were sent "
+            "when the session started."
+        )
+        key = hashlib.sha256(turn.encode()).hexdigest()
+        notice = to.message(session.organization_id, key, "Your turn: catchball", body)
+        handle = start(SEND_SCHEDULED_NOTIFICATION, notice)
+        # A notice that fails for good is the mailbox's problem, not the session's: read it, don't raise it.
+        handle.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _record(
         self, session: CatchballSession, round_no: int, who: Participant, answer: CatchballAnswer | None
