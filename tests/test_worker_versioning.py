@@ -64,35 +64,46 @@ async def succeeds(action: Awaitable[None]) -> bool:
 
 
 @asynccontextmanager
-async def build(client: Client, settings: Settings, tmp_path: Path) -> AsyncIterator[None]:
-    """A worker-default process of one build, promoted to current once it polls; SIGTERM on exit."""
+async def build(
+    client: Client, settings: Settings, tmp_path: Path, versioning: dict[str, str] | None = None
+) -> AsyncIterator[None]:
+    """A worker-default process of one build, promoted to current once it polls; SIGTERM on exit.
+    `versioning`: the environment that versions it; by default WORKER_VERSIONING and BUILD_ID."""
+    versioning = versioning or {"WORKER_VERSIONING": "true", "BUILD_ID": settings.build_id or ""}
+    build_id = versioning.get("TEMPORAL_WORKER_BUILD_ID") or versioning["BUILD_ID"]
     command = shutil.which("worker-default")
     assert command is not None, "worker-default is not installed in this environment"
-    env = os.environ | {
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "TASK_QUEUE_PREFIX": settings.task_queue_prefix,
-        "DATABASE_URL": settings.postgres_dsn,
-        "STORAGE_DIR": str(tmp_path / "objects"),
-        "WORKER_VERSIONING": "true",
-        "BUILD_ID": settings.build_id or "",
-        "GRACEFUL_SHUTDOWN_SECONDS": "2",
-        "OPENAI_API_KEY": "",
-        "OPENAI_BASE_URL": "",
-    }
+    env = (
+        os.environ
+        | {
+            "TEMPORAL_ADDRESS": settings.temporal_address,
+            "TASK_QUEUE_PREFIX": settings.task_queue_prefix,
+            "DATABASE_URL": settings.postgres_dsn,
+            "STORAGE_DIR": str(tmp_path / "objects"),
+            "GRACEFUL_SHUTDOWN_SECONDS": "2",
+            "OPENAI_API_KEY": "",
+            "OPENAI_BASE_URL": "",
+        }
+        | versioning
+    )
     proc = await asyncio.create_subprocess_exec(command, env=env, stderr=asyncio.subprocess.DEVNULL)
     try:
-        await eventually(
-            lambda: succeeds(promote_build(client, settings, DEFAULT_QUEUE, settings.build_id or ""))
-        )
+        await eventually(lambda: succeeds(promote_build(client, settings, DEFAULT_QUEUE, build_id)))
         yield
     finally:
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), timeout=30)
 
 
-async def build_of(handle: WorkflowHandle[Any, Any]) -> str:
+async def version_of(handle: WorkflowHandle[Any, Any]) -> tuple[str, str]:
+    """The (deployment, build id) a workflow runs on."""
     described = await handle.describe()
-    return described.raw_description.workflow_execution_info.versioning_info.deployment_version.build_id
+    version = described.raw_description.workflow_execution_info.versioning_info.deployment_version
+    return version.deployment_name, version.build_id
+
+
+async def build_of(handle: WorkflowHandle[Any, Any]) -> str:
+    return (await version_of(handle))[1]
 
 
 async def test_a_pinned_catchball_stays_on_its_build_and_new_ones_start_on_the_current(
@@ -137,3 +148,37 @@ async def test_a_pinned_catchball_stays_on_its_build_and_new_ones_start_on_the_c
         await eventually(lambda: succeeds(retire_build(temporal_client, v1, DEFAULT_QUEUE, V1)))
     view = await describe_queue(temporal_client, v1, DEFAULT_QUEUE)
     assert V1 not in view.versions and view.current == V2
+
+
+async def test_a_worker_takes_the_version_the_worker_controller_injects(
+    make_settings: Callable[..., Settings], temporal_client: Client, org_id: str, tmp_path: Path
+) -> None:
+    """On Kubernetes, Temporal's Worker Controller runs each build as its own Deployment and names the
+    version in TEMPORAL_DEPLOYMENT_NAME / TEMPORAL_WORKER_BUILD_ID (no WORKER_VERSIONING): the worker polls
+    as that version, pinned types pin to it, and `fleet` finds the deployment from the queue's pollers."""
+    settings = make_settings()
+    injected = {
+        "TEMPORAL_DEPLOYMENT_NAME": f"antifragile/{org_id}-worker",
+        "TEMPORAL_WORKER_BUILD_ID": "0.2.0-7d9f",
+    }
+    session = CatchballSession(
+        organization_id=org_id, statement="Grow trust", participants=[Participant(name="ana", level="board")]
+    )
+    async with build(temporal_client, settings, tmp_path, injected):
+        handle = await temporal_client.start_workflow(
+            CatchballWorkflow.run,
+            session,
+            id=f"{org_id}-catchball",
+            task_queue=settings.task_queue_prefix + DEFAULT_QUEUE,
+        )
+        assert await eventually(lambda: handle.query(CatchballWorkflow.whose_turn))
+        assert await version_of(handle) == (injected["TEMPORAL_DEPLOYMENT_NAME"], "0.2.0-7d9f")
+        view = await describe_queue(temporal_client, settings, DEFAULT_QUEUE)
+        print("\n".join(view.lines()))
+        assert view.deployment == injected["TEMPORAL_DEPLOYMENT_NAME"]
+        assert (view.current, view.pollers, view.pinned_running) == (
+            "0.2.0-7d9f",
+            {"0.2.0-7d9f": 1},
+            {"0.2.0-7d9f": 1},
+        )
+        await handle.terminate("done with the test")

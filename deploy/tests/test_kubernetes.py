@@ -16,6 +16,9 @@ WORKERS = {"worker-default": DEFAULT_QUEUE, "worker-openai": OPENAI_QUEUE, "work
 SETTINGS_ENV = {name.upper() for name in Settings.model_fields}
 CREDENTIAL_KEYS = {"POSTGRES_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 """Keys of the antifragile-credentials Secret that the README tells operators to create."""
+CUSTOM_KINDS = {"ScaledJob", "WorkerDeployment", "WorkerResourceTemplate", "Connection"}
+CONTROLLED = ["worker-default", "worker-openai"]
+"""The workers Temporal's Worker Controller runs, a Kubernetes Deployment per build."""
 
 
 def render(tool: Callable[[str], str], kustomization: str) -> str:
@@ -49,9 +52,10 @@ def test_manifests_pass_kubernetes_validate_strictly(tool: Callable[[str], str],
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # Only KEDA's custom resources are outside the Kubernetes schemas; they are checked field by field below.
+    # Only KEDA's and the Worker Controller's custom resources are outside the Kubernetes schemas; they are
+    # checked field by field below.
     unknown = [line for line in result.stdout.splitlines() if "Couldn't find schema" in line]
-    assert all("kind ScaledObject" in line or "kind ScaledJob" in line for line in unknown), unknown
+    assert all(any(f"kind {kind}" in line for kind in CUSTOM_KINDS) for line in unknown), unknown
 
 
 def settings_configmap(resources: dict[tuple[str, str], dict[str, Any]]) -> dict[str, str]:
@@ -60,10 +64,22 @@ def settings_configmap(resources: dict[tuple[str, str], dict[str, Any]]) -> dict
 
 
 def pod_template(resources: dict[tuple[str, str], dict[str, Any]], worker: str) -> dict[str, Any]:
-    """The worker's pod template: its Deployment's, or for worker-ml its ScaledJob's Job template."""
+    """The worker's pod template: its WorkerDeployment's, or for worker-ml its ScaledJob's Job template."""
     if worker == "worker-ml":
         return resources["ScaledJob", worker]["spec"]["jobTargetRef"]["template"]
-    return resources["Deployment", worker]["spec"]["template"]
+    return resources["WorkerDeployment", worker]["spec"]["template"]
+
+
+def per_build(resources: dict[tuple[str, str], dict[str, Any]], worker: str, kind: str) -> dict[str, Any]:
+    """The `kind` resource the Worker Controller stamps out for each running build of `worker`."""
+    [template] = [
+        doc
+        for (k, _), doc in resources.items()
+        if k == "WorkerResourceTemplate"
+        and doc["spec"]["workerDeploymentRef"] == {"name": worker}
+        and doc["spec"]["template"]["kind"] == kind
+    ]
+    return template["spec"]["template"]
 
 
 def container(resources: dict[tuple[str, str], dict[str, Any]], worker: str) -> dict[str, Any]:
@@ -121,24 +137,63 @@ def test_only_the_ml_worker_claims_a_gpu(resources: dict[tuple[str, str], dict[s
         assert limits.get("nvidia.com/gpu") == ("1" if worker == "worker-ml" else None)
 
 
-@pytest.mark.parametrize("worker", ["worker-default", "worker-openai"])
-def test_scaled_object_scales_the_deployment_on_its_queues_activity_backlog(
+@pytest.mark.parametrize("worker", CONTROLLED)
+def test_each_build_scales_on_its_own_backlog(
     resources: dict[tuple[str, str], dict[str, Any]], worker: str
 ) -> None:
-    scaled = resources["ScaledObject", worker]
+    scaled = per_build(resources, worker, "ScaledObject")
     assert scaled["apiVersion"] == "keda.sh/v1alpha1"
-    assert scaled["metadata"]["namespace"] == "antifragile"
-    assert scaled["spec"]["scaleTargetRef"] == {"name": worker}
+    assert scaled["spec"]["scaleTargetRef"] == {}, "the controller fills in each build's Deployment"
     assert 1 <= scaled["spec"]["minReplicaCount"] < scaled["spec"]["maxReplicaCount"]
     [trigger] = scaled["spec"]["triggers"]
     metadata = trigger["metadata"]
     assert trigger["type"] == "temporal"
     assert metadata["taskQueue"] == WORKERS[worker]
-    assert metadata["queueTypes"] == "activity"
+    assert metadata["buildId"] == "__TEMPORAL_WORKER_BUILD_ID__", "a build scales on its own backlog"
+    # worker-default runs every workflow: its builds' workflow tasks wait for workers as well
+    assert metadata["queueTypes"] == ("workflow,activity" if worker == "worker-default" else "activity")
     assert metadata["endpointFromEnv"] == "TEMPORAL_ADDRESS"
     assert metadata["namespace"] == settings_configmap(resources)["TEMPORAL_NAMESPACE"]
     assert int(metadata["targetQueueSize"]) >= 1
     assert all(isinstance(value, str) for value in metadata.values()), "KEDA metadata values are strings"
+
+
+def test_a_release_runs_beside_the_build_its_pinned_workflows_started_on(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """worker-default hosts catchball, wisdom and training runs, PINNED to their build for days: a release
+    must start a new Deployment beside the old one and keep the old until no pinned run is left, which is
+    what the Worker Controller does; a Deployment rolled in place would strand them."""
+    settings = settings_configmap(resources)
+    for worker in CONTROLLED:
+        assert ("Deployment", worker) not in resources, f"{worker} rolled in place strands pinned workflows"
+        spec = resources["WorkerDeployment", worker]["spec"]
+        assert spec["rollout"]["strategy"] in {"AllAtOnce", "Progressive"}, "Manual waits for a person"
+        assert {"scaledownDelay", "deleteDelay"} <= spec["sunset"].keys()
+        assert spec["workerOptions"]["temporalNamespace"] == settings["TEMPORAL_NAMESPACE"]
+        connection = resources["Connection", spec["workerOptions"]["connectionRef"]["name"]]
+        assert connection["spec"]["hostPort"] == settings["TEMPORAL_ADDRESS"]
+        assert "replicas" not in spec, "each build's ScaledObject owns its replica count"
+    assert resources["WorkerDeployment", "worker-default"]["spec"]["rollout"]["strategy"] == "Progressive"
+    # The controller's version is the only switch: set by hand, a version nobody promotes gets no task.
+    for worker in WORKERS:
+        assert "WORKER_VERSIONING" not in {item["name"] for item in container(resources, worker)["env"]}
+    assert "WORKER_VERSIONING" not in settings
+
+
+def test_the_controller_may_create_every_per_build_resource(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    values = yaml.safe_load((DEPLOY / "k8s" / "worker-controller-values.yaml").read_text())
+    allowed = {
+        kind for entry in values["workerResourceTemplate"]["allowedResources"] for kind in entry["kinds"]
+    }
+    used = {
+        doc["spec"]["template"]["kind"]
+        for (kind, _), doc in resources.items()
+        if kind == "WorkerResourceTemplate"
+    }
+    assert used == allowed == {"ScaledObject", "PodDisruptionBudget"}
 
 
 def test_training_runs_as_one_job_per_activity_that_no_scale_down_stops(
@@ -159,12 +214,11 @@ def test_training_runs_as_one_job_per_activity_that_no_scale_down_stops(
     assert trigger["metadata"]["namespace"] == settings_configmap(resources)["TEMPORAL_NAMESPACE"]
 
 
-@pytest.mark.parametrize("worker", ["worker-default", "worker-openai"])
-def test_disruption_budget_selects_the_workers_pods(
+@pytest.mark.parametrize("worker", CONTROLLED)
+def test_each_builds_disruption_budget_lets_one_pod_go(
     resources: dict[tuple[str, str], dict[str, Any]], worker: str
 ) -> None:
-    budget = resources["PodDisruptionBudget", worker]["spec"]
-    pod_labels = resources["Deployment", worker]["spec"]["template"]["metadata"]["labels"]
-    assert budget["selector"]["matchLabels"].items() <= pod_labels.items()
-    minimum = resources["ScaledObject", worker]["spec"]["minReplicaCount"]
+    budget = per_build(resources, worker, "PodDisruptionBudget")["spec"]
+    assert budget["selector"] == {"matchLabels": {}}, "the controller selects each build's pods"
+    minimum = per_build(resources, worker, "ScaledObject")["spec"]["minReplicaCount"]
     assert budget.get("minAvailable", 0) < minimum, "a budget the minimum replicas cannot meet blocks drains"

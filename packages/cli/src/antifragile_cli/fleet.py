@@ -16,7 +16,7 @@ from antifragile_core.settings import Settings
 from antifragile_core.versioning import deployment_name
 from temporalio.api.deployment.v1 import WorkerDeploymentVersion
 from temporalio.api.enums.v1 import TaskQueueType, WorkerDeploymentVersionStatus
-from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.taskqueue.v1 import PollerInfo, TaskQueue
 from temporalio.api.workflowservice.v1 import (
     DeleteWorkerDeploymentVersionRequest,
     DescribeTaskQueueRequest,
@@ -79,12 +79,10 @@ class QueueView:
         return out
 
 
-async def describe_queue(client: Client, settings: Settings, queue: str) -> QueueView:
-    """One queue of this fleet: DescribeTaskQueue for pollers and backlog, DescribeWorkerDeployment for
-    routing, and a visibility count of the workflows pinned to each version."""
-    name = settings.task_queue_prefix + queue
-    workers: dict[str, set[str]] = {}
-    backlog = {}
+async def _describe_pollers(client: Client, name: str) -> tuple[dict[int, int], list[PollerInfo]]:
+    """DescribeTaskQueue of both task types: backlog per type and every poller."""
+    backlog: dict[int, int] = {}
+    pollers: list[PollerInfo] = []
     for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
         described = await client.workflow_service.describe_task_queue(
             DescribeTaskQueueRequest(
@@ -95,10 +93,32 @@ async def describe_queue(client: Client, settings: Settings, queue: str) -> Queu
             )
         )
         backlog[kind] = described.stats.approximate_backlog_count
-        for poller in described.pollers:
-            build = poller.deployment_options.build_id or "unversioned"
-            workers.setdefault(build, set()).add(poller.identity)
-    deployment = deployment_name(settings, queue)
+        pollers += described.pollers
+    return backlog, pollers
+
+
+def _deployment_of(settings: Settings, queue: str, pollers: list[PollerInfo]) -> str:
+    """The Worker Deployment the queue's versioned workers poll as (the Worker Controller names it after the
+    Kubernetes namespace and resource), else the one this fleet's settings name."""
+    named = {p.deployment_options.deployment_name for p in pollers if p.deployment_options.deployment_name}
+    return named.pop() if len(named) == 1 else deployment_name(settings, queue)
+
+
+async def queue_deployment(client: Client, settings: Settings, queue: str) -> str:
+    """The Worker Deployment serving `queue` now (see _deployment_of)."""
+    _, pollers = await _describe_pollers(client, settings.task_queue_prefix + queue)
+    return _deployment_of(settings, queue, pollers)
+
+
+async def describe_queue(client: Client, settings: Settings, queue: str) -> QueueView:
+    """One queue of this fleet: DescribeTaskQueue for pollers and backlog, DescribeWorkerDeployment for
+    routing, and a visibility count of the workflows pinned to each version."""
+    name = settings.task_queue_prefix + queue
+    backlog, pollers = await _describe_pollers(client, name)
+    workers: dict[str, set[str]] = {}
+    for poller in pollers:
+        workers.setdefault(poller.deployment_options.build_id or "unversioned", set()).add(poller.identity)
+    deployment = _deployment_of(settings, queue, pollers)
     view = QueueView(
         queue=name,
         pollers={build: len(identities) for build, identities in workers.items()},
@@ -154,20 +174,23 @@ async def status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def promote_build(client: Client, settings: Settings, queue: str, build: str) -> None:
+async def promote_build(client: Client, settings: Settings, queue: str, build: str) -> str:
+    """Make `build` the current version of the queue's deployment; returns the deployment's name."""
+    deployment = await queue_deployment(client, settings, queue)
     await client.workflow_service.set_worker_deployment_current_version(
         SetWorkerDeploymentCurrentVersionRequest(
             namespace=client.namespace,
-            deployment_name=deployment_name(settings, queue),
+            deployment_name=deployment,
             build_id=build,
             identity="antifragile fleet promote",
         )
     )
+    return deployment
 
 
 async def promote(args: argparse.Namespace, settings: Settings) -> int:
-    await promote_build(await connect(settings), settings, args.queue, args.build_id)
-    print(f"{args.build_id} is now the current version of {deployment_name(settings, args.queue)}")
+    deployment = await promote_build(await connect(settings), settings, args.queue, args.build_id)
+    print(f"{args.build_id} is now the current version of {deployment}")
     return 0
 
 
@@ -175,9 +198,10 @@ class StillRunning(Exception):
     """A version cannot be retired while pinned workflows still run on it."""
 
 
-async def retire_build(client: Client, settings: Settings, queue: str, build: str) -> None:
-    """Delete `build`'s version; refused while pinned workflows run on it (they would be stranded)."""
-    deployment = deployment_name(settings, queue)
+async def retire_build(client: Client, settings: Settings, queue: str, build: str) -> str:
+    """Delete `build`'s version; refused while pinned workflows run on it (they would be stranded).
+    Returns the deployment's name."""
+    deployment = await queue_deployment(client, settings, queue)
     running = await pinned_running(client, deployment, build)
     if running:
         raise StillRunning(
@@ -192,11 +216,12 @@ async def retire_build(client: Client, settings: Settings, queue: str, build: st
             identity="antifragile fleet retire",
         )
     )
+    return deployment
 
 
 async def retire(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        await retire_build(await connect(settings), settings, args.queue, args.build_id)
+        deployment = await retire_build(await connect(settings), settings, args.queue, args.build_id)
     except StillRunning as err:
         print(f"not retired: {err}")
         return 1
@@ -206,5 +231,5 @@ async def retire(args: argparse.Namespace, settings: Settings) -> int:
         # e.g. its workers still poll: Temporal forgets a stopped worker a few minutes after it stops.
         print(f"not retired: {err.message}")
         return 1
-    print(f"retired {deployment_name(settings, args.queue)}:{args.build_id}")
+    print(f"retired {deployment}:{args.build_id}")
     return 0

@@ -142,9 +142,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     graceful_shutdown_seconds: float = 30.0
     max_concurrent_activities: int = 20
-    # Worker Versioning (antifragile_core.versioning): on in the images; off for `antifragile dev` and tests,
-    # where no operator promotes a version and an unversioned worker takes every task.
+    # Worker Versioning (antifragile_core.versioning): on where Temporal's Worker Controller injects the
+    # version (Kubernetes) or WORKER_VERSIONING asks for it (a fleet promoted by `antifragile fleet`); off
+    # elsewhere (`antifragile dev`, compose, tests), where nothing would make a version current.
     worker_versioning: bool = False
+    temporal_deployment_name: str | None = None  # injected by the Worker Controller
+    temporal_worker_build_id: str | None = None  # injected by the Worker Controller
     build_id: str | None = None  # the image sets it; else <package version>+<GIT_COMMIT or git or "dev">
     git_commit: str | None = None
     # Stop after this many activities (a worker run as one Kubernetes Job per training); unset: never.
