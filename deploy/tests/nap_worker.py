@@ -9,10 +9,12 @@ from antifragile_core.runtime import build_worker, connect, run_process, run_unt
 from antifragile_core.settings import Settings
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 
 class Nap(BaseModel):
     seconds: float
+    fail: bool = False
 
 
 class NapDone(BaseModel):
@@ -21,9 +23,12 @@ class NapDone(BaseModel):
 
 @activity.defn(name="nap")
 async def nap(request: Nap) -> NapDone:
-    """Sleep, then say which attempt finished; stdout tells the test when an attempt starts."""
+    """Sleep, then say which attempt finished (or fail for good when asked to); stdout tells the test when
+    an attempt starts."""
     print(f"nap started attempt={activity.info().attempt}", flush=True)
     await asyncio.sleep(request.seconds)
+    if request.fail:
+        raise ApplicationError("the nap was asked to fail", type="NapFailed", non_retryable=True)
     return NapDone(attempt=activity.info().attempt)
 
 

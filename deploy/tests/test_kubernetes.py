@@ -214,6 +214,19 @@ def test_training_runs_as_one_job_per_activity_that_no_scale_down_stops(
     assert trigger["metadata"]["namespace"] == settings_configmap(resources)["TEMPORAL_NAMESPACE"]
 
 
+def test_a_training_jobs_worker_stays_for_a_final_scrape_within_its_grace(
+    resources: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    """The Job's worker exits right after its activity: it must wait for Prometheus to pull the outcome."""
+    prometheus = yaml.safe_load((DEPLOY / "monitoring" / "prometheus" / "prometheus.yml").read_text())
+    scrape_interval = float(prometheus["global"]["scrape_interval"].removesuffix("s"))
+    env = {item["name"]: item.get("value") for item in container(resources, "worker-ml")["env"]}
+    linger = float(env["METRICS_FINAL_SCRAPE_SECONDS"])
+    assert linger > 2 * scrape_interval, "one failed scrape would lose the training's failure"
+    # An eviction during the wait still leaves the pod time to finish it (an eviction before it skips it).
+    assert pod_template(resources, "worker-ml")["spec"]["terminationGracePeriodSeconds"] > linger + 10
+
+
 @pytest.mark.parametrize("worker", CONTROLLED)
 def test_each_builds_disruption_budget_lets_one_pod_go(
     resources: dict[tuple[str, str], dict[str, Any]], worker: str

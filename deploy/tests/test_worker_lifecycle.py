@@ -20,7 +20,7 @@ from antifragile_core.queues import DEFAULT_QUEUE, ML_QUEUE, OPENAI_QUEUE
 from antifragile_core.settings import Settings
 from antifragile_testing.local_servers import free_port
 from temporalio import workflow
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -36,11 +36,11 @@ class NapWorkflow:
     """Runs the nap activity on the fleet's ml-queue, retrying it if a worker hands it back."""
 
     @workflow.run
-    async def run(self, seconds: float) -> dict:
+    async def run(self, seconds: float, fail: bool = False) -> dict:
         prefix = workflow.info().task_queue.removesuffix(DEFAULT_QUEUE)
         return await workflow.execute_activity(
             "nap",
-            {"seconds": seconds},
+            {"seconds": seconds, "fail": fail},
             task_queue=prefix + ML_QUEUE,
             result_type=dict,
             start_to_close_timeout=timedelta(seconds=60),
@@ -229,6 +229,74 @@ async def test_a_single_use_worker_exits_after_its_activity_and_takes_no_other(
     finally:
         job.kill()
         next_job.kill()
+
+
+async def test_a_single_use_worker_keeps_its_failure_on_metrics_for_a_final_scrape_then_exits(
+    temporal_env: WorkflowEnvironment, fleet_prefix: str
+) -> None:
+    """A training Job's worker whose one activity failed: Prometheus pulls, so /metrics must still show
+    the failure after the activity ended (METRICS_FINAL_SCRAPE_SECONDS); then the process exits on its own."""
+    client = temporal_env.client
+    linger = 3.0
+    job = WorkerProcess(
+        client.service_client.config.target_host,
+        fleet_prefix,
+        graceful_seconds=5,
+        METRICS_FINAL_SCRAPE_SECONDS=str(linger),
+        **SINGLE_USE,
+    )
+    try:
+        await job.start()
+        async with workflow_host(client, fleet_prefix):
+            handle = await client.start_workflow(
+                NapWorkflow.run,
+                args=[0.5, True],
+                id=f"nap-{uuid.uuid4()}",
+                task_queue=fleet_prefix + DEFAULT_QUEUE,
+            )
+            assert await job.nap_started() == "nap started attempt=1"
+            with pytest.raises(WorkflowFailureError):
+                await handle.result()
+            ended = time.monotonic()
+        body = await job.wait_for(f"http://127.0.0.1:{job.metrics_port}/metrics", 200, within=linger)
+        scraped = time.monotonic() - ended
+        failed = sample(body, "temporal_activity_execution_failed_total", activity_type="nap")
+        assert failed.endswith(" 1"), failed
+        assert await job.get(f"http://127.0.0.1:{job.health_port}/readyz") == (503, "draining\n")
+        assert await job.exit_code(within=linger + 10) == 0
+        exited = time.monotonic() - ended
+        print(f"activity ended; scraped {failed!r} {scraped:.2f} s later; exited 0 {exited:.2f} s later")
+        assert linger - 1 < exited < linger + 10, "the worker did not wait for the scrape, or hung"
+    finally:
+        job.kill()
+
+
+async def test_a_single_use_worker_stopped_from_outside_drains_without_waiting_for_a_scrape(
+    temporal_env: WorkflowEnvironment, fleet_prefix: str
+) -> None:
+    """An evicted Job's pod has terminationGracePeriodSeconds for its drain; a wait after it would not fit."""
+    client = temporal_env.client
+    job = WorkerProcess(
+        client.service_client.config.target_host,
+        fleet_prefix,
+        graceful_seconds=5,
+        METRICS_FINAL_SCRAPE_SECONDS="60",
+        **SINGLE_USE,
+    )
+    try:
+        await job.start()
+        async with workflow_host(client, fleet_prefix):
+            handle = await client.start_workflow(
+                NapWorkflow.run, 1.0, id=f"nap-{uuid.uuid4()}", task_queue=fleet_prefix + DEFAULT_QUEUE
+            )
+            assert await job.nap_started() == "nap started attempt=1"
+            job.terminate()
+            signalled = time.monotonic()
+            assert await job.exit_code(within=20) == 0
+            print(f"SIGTERM mid-activity: exited 0 {time.monotonic() - signalled:.2f} s later")
+            assert await handle.result() == {"attempt": 1}
+    finally:
+        job.kill()
 
 
 async def test_metrics_endpoint_serves_sdk_and_fleet_metrics(

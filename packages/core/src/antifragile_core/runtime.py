@@ -55,11 +55,20 @@ async def connect_when_up(settings: Settings) -> Client:
 
 
 class FleetWorker(Worker):
-    """A Worker that keeps the settings it was built from, for its health endpoints, gauges and drain."""
+    """A Worker that keeps the settings it was built from, for its health endpoints, gauges and drain, and
+    its activity count when it is single-use (EXIT_AFTER_ACTIVITIES)."""
 
-    def __init__(self, client: Client, *, settings: Settings, **options: Any) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        settings: Settings,
+        single_use: ExitAfterActivities | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(client, **options)
         self.settings = settings
+        self.single_use = single_use
 
 
 def build_worker(
@@ -76,11 +85,14 @@ def build_worker(
     alive and reports an unreachable PostgreSQL or S3 by name (see `keepalive.py`, `faults.py`)."""
     services = tuple(s for s in (postgres_service(settings), store_service(settings)) if s is not None)
     interceptors = [ServiceFaults(services), HeartbeatKeepalive(), *options.pop("interceptors", ())]
+    single_use = None
     if settings.exit_after_activities is not None:
-        interceptors.append(ExitAfterActivities(settings.exit_after_activities))
+        single_use = ExitAfterActivities(settings.exit_after_activities)
+        interceptors.append(single_use)
     return FleetWorker(
         client,
         settings=settings,
+        single_use=single_use,
         task_queue=settings.task_queue_prefix + queue,
         activities=activities,
         workflows=workflows,
@@ -100,6 +112,7 @@ async def run_until_signalled(worker: FleetWorker, probes: dict[str, Probe] | No
     On the signal the worker stops polling and gives running activities GRACEFUL_SHUTDOWN_SECONDS to
     finish; those still running are then cancelled and retried by Temporal on another worker.
     /readyz turns 503 for the drain while /livez keeps answering, so the pod is not killed early.
+    A single-use worker that stopped itself then waits for a final metrics scrape (`wait_for_final_scrape`).
     """
     settings = worker.settings
     stop = asyncio.Event()
@@ -119,9 +132,32 @@ async def run_until_signalled(worker: FleetWorker, probes: dict[str, Probe] | No
         async with worker:
             log.info("worker started", extra=fields)
             await stop.wait()
+            used_up = worker.single_use is not None and worker.single_use.done
             health.draining = True
             log.info("worker draining", extra=fields | {"timeout_s": settings.graceful_shutdown_seconds})
+        if used_up:
+            await wait_for_final_scrape(settings, fields)
     log.info("worker stopped", extra=fields)
+
+
+async def wait_for_final_scrape(settings: Settings, fields: dict[str, str]) -> None:
+    """Keep serving /metrics (and /readyz: draining) METRICS_FINAL_SCRAPE_SECONDS after a single-use worker
+    has finished its activities and drained, so that Prometheus scrapes the final counters.
+
+    Prometheus pulls: a Job's worker that exits the moment its training fails is gone before the next
+    scrape, and the failure never reaches the MLTrainingFailures alert. Lingering more than two scrape
+    intervals gives at least two scrapes of the final counters, so one failed scrape loses nothing; the
+    cost is an idle pod for that long after a training of hours. A Pushgateway, Prometheus' tool for
+    service-level batch jobs, would be one more server (and single point of failure) to run, keeps every
+    pushed group until something deletes it (one per Job, forever), and the SDK's exporter only serves
+    pulls, so something would have to re-read and push it. A worker stopped from outside (an eviction)
+    does not linger: its pod's grace period is for the drain.
+    """
+    seconds = settings.metrics_final_scrape_seconds
+    if settings.metrics_port is None or seconds == 0:
+        return
+    log.info("worker waiting for a final metrics scrape", extra=fields | {"seconds": seconds})
+    await asyncio.sleep(seconds)
 
 
 def run_process(main: Coroutine[Any, Any, None]) -> NoReturn:

@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     health_port: int | None = Field(default=None, ge=1, le=65535)  # serves /livez and /readyz
     metrics_port: int | None = Field(default=None, ge=1, le=65535)  # Prometheus /metrics
     metrics_interval_seconds: float = Field(default=15.0, gt=0)  # queue backlog and resource gauges
+    # A single-use worker (EXIT_AFTER_ACTIVITIES) serves /metrics this long after its last activity before it
+    # exits, so that Prometheus scrapes its final counters; more than two scrape intervals. 0: exit at once.
+    metrics_final_scrape_seconds: float = Field(default=0.0, ge=0)
     otel_exporter_otlp_endpoint: str | None = None  # OTLP/HTTP collector, e.g. http://otel:4318
     otel_service_name: str = "antifragile-worker"
 

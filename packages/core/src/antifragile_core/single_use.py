@@ -1,5 +1,6 @@
 """A worker that stops after a number of activities (EXIT_AFTER_ACTIVITIES), for one Kubernetes Job per
-training: the Job ends when its activity does, so no scale-down ever has to pick a pod to stop."""
+training: the Job ends when its activity does (after a last metrics scrape, see
+`runtime.wait_for_final_scrape`), so no scale-down ever has to pick a pod to stop."""
 
 import os
 import signal
@@ -17,6 +18,11 @@ class ExitAfterActivities(Interceptor):
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
         return _CountFinished(next, self)
+
+    @property
+    def done(self) -> bool:
+        """All `limit` activities have finished (the process has sent itself SIGTERM)."""
+        return self.remaining <= 0
 
     def finished(self) -> None:
         self.remaining -= 1
