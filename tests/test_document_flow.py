@@ -6,10 +6,10 @@ import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from pathlib import Path
 
 import pytest
 from antifragile_cli.batches import follow, register_batch, start_batch
+from antifragile_cli.demo import DEMO_DOCS
 from antifragile_cli.documents import batch_outcomes
 from antifragile_core.contracts.documents import DocumentAnalysis, DocumentSummary
 from antifragile_core.errors import CORRUPT_DOCUMENT, EMPTY_DOCUMENT
@@ -26,8 +26,6 @@ from antifragile_worker_openai.resources import Resources as OpenAIResources
 from antifragile_workflows.documents import DocumentBatchResult, DocumentProcessingWorkflow
 from asyncpg import Record
 from temporalio.client import Client
-
-DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo-org"
 
 
 @pytest.fixture
@@ -81,7 +79,7 @@ async def test_documents_flow_through_three_queues(
     fleet: Settings, temporal_client: Client, openai_server: ServerScope, org_id: str
 ) -> None:
     settings = fleet
-    files = {p.name: p.read_bytes() for p in sorted(DEMO.iterdir())}
+    files = {p.name: p.read_bytes() for p in sorted(DEMO_DOCS.iterdir())}
     files |= {"broken.pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage", "empty.txt": b""}
 
     result, by_name = await run_batch(temporal_client, settings, org_id, files)
@@ -117,7 +115,7 @@ async def test_without_an_llm_the_rest_still_runs(
     fleet: Settings, temporal_client: Client, openai_server: ServerScope, org_id: str
 ) -> None:
     settings = fleet
-    files = {"plan.md": (DEMO / "annual-report-2026.md").read_bytes()}
+    files = {"plan.md": (DEMO_DOCS / "annual-report-2026.md").read_bytes()}
 
     result, by_name = await run_batch(temporal_client, settings, org_id, files, "no LLM configured")
 

@@ -1,9 +1,12 @@
 """CI and release workflows: valid against GitHub's workflow schema, and covering every package."""
 
+import importlib.util
 import os
+import shlex
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,6 +15,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 MEMBERS = sorted(path.parent.name for path in (ROOT / "packages").glob("*/pyproject.toml"))
+
+
+def release_wheels() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("release_wheels", ROOT / "tests" / "release_wheels.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load(name: str) -> dict[str, Any]:
@@ -47,8 +58,12 @@ def test_ci_tests_every_package_alone_and_the_whole_workspace() -> None:
 def test_release_tests_the_wheel_alone_and_publishes_only_after_ci_and_its_tests() -> None:
     jobs = load("release.yml")["jobs"]
     test = steps(jobs["test"])
-    assert test.index("uv venv /tmp/release") < test.index("dist/*.whl -r /tmp/test-requirements.txt")
-    assert "--find-links release-set" in test and "packages/$MEMBER/tests" in test
+    # tests/release_wheels.py builds the clean environment and runs the member's tests in it.
+    assert 'tests/release_wheels.py "$MEMBER"' in test
+    assert '--wheels dist --wheels release-set --version "$VERSION"' in test
+    script = test.split("tests/release_wheels.py", 1)[1].replace("\\\n", " ")
+    argv = shlex.split(script.replace("$MEMBER", "core").replace("$VERSION", "1.2.3"))
+    assert release_wheels().parse(argv).wheels == [Path("dist"), Path("release-set")]
     assert "ci.yml/runs?head_sha=$GITHUB_SHA" in steps(jobs["ci-passed"])
     assert set(jobs["publish"]["needs"]) == {"ci-passed", "build", "test"}
     assert jobs["publish"]["permissions"] == {"id-token": "write"}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from antifragile_cli.demo import DEMO_DOCS
 from antifragile_core.storage import open_store
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
@@ -28,7 +29,6 @@ from .conftest import Api, process
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 WAIT_SECONDS = 60
-DEMO_DOCS = Path(__file__).resolve().parents[3] / "examples" / "demo-org"
 DROP_FILES = """
 const [zone, files] = arguments, data = new DataTransfer();
 for (const [name, text] of Object.entries(files)) data.items.add(new File([text], name));

@@ -20,7 +20,8 @@ from .documents import batch_outcomes, print_outcomes, print_summary, run_batch
 from .stack import LocalStack, add_stack_arguments
 from .training import watch
 
-DEMO_DOCS = Path(__file__).resolve().parents[4] / "examples" / "demo-org"
+DEMO_DOCS = Path(__file__).resolve().parent / "demo_org"
+"""The demo organisation's documents: package data, so the installed wheel carries them too."""
 DEMO_PROMPTS = ["What are Northwind's strategic choices?", "Why pair every new park with storage?"]
 SMOKE_TRAINING = Hyperparameters(
     epochs=80, learning_rate=3e-3, batch_size=8, seq_len=128, checkpoint_every=50

@@ -5,19 +5,20 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 import pytest
 import pytest_asyncio
 from antifragile_core.settings import Settings
-from antifragile_worker_default import db
 from moto.server import ThreadedMotoServer
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from .openai_server import OpenAICompatibleServer, ServerScope
+
+if TYPE_CHECKING:
+    import asyncpg
 
 
 def _embedded() -> ModuleType:
@@ -71,9 +72,12 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def db_pool(postgres_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+async def db_pool(postgres_dsn: str) -> AsyncIterator["asyncpg.Pool"]:
     """The session's PostgreSQL migrated by worker-default, the owner of the schema; tests keep apart by
-    organisation."""
+    organisation. Imported here: worker-default (and asyncpg) come with the `default-worker` extra, and the
+    plugin loads in every package's tests, core's and worker-ml's included."""
+    from antifragile_worker_default import db
+
     pool = await db.connect(postgres_dsn)
     yield pool
     await pool.close()

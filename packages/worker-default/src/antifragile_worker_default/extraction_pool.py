@@ -28,8 +28,9 @@ from .extract import Extracted, extract
 TASKS_PER_PROCESS = 200
 """Documents a child reads before it is replaced; starting one costs ~0.5-1 s, reading a document ms."""
 
-_ALLOCATION_FAILED = re.compile(r"bad_alloc|Insufficient memory|Failed to allocate")
-"""How C++ libraries (onnxruntime, OpenCV) report the memory limit: as their own exceptions."""
+_ALLOCATION_FAILED = re.compile(r"bad_alloc|Insufficient memory|Failed to allocate|Cannot allocate memory")
+"""How C++ libraries (onnxruntime, OpenCV) report the memory limit: as their own exceptions. The last is
+ENOMEM's text: onnxruntime reports a thread whose stack the limit refused (pthread_create) that way."""
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
