@@ -149,11 +149,18 @@ def test_each_build_scales_on_its_own_backlog(
     metadata = trigger["metadata"]
     assert trigger["type"] == "temporal"
     assert metadata["taskQueue"] == WORKERS[worker]
-    assert metadata["buildId"] == "__TEMPORAL_WORKER_BUILD_ID__", "a build scales on its own backlog"
+    # Empty: the controller fills in each build's Worker Deployment version (and rejects values set here),
+    # so a build scales on its own backlog, not on the whole queue's.
+    assert {
+        key: metadata[key] for key in ("namespace", "workerDeploymentName", "workerDeploymentBuildId")
+    } == {
+        "namespace": "",
+        "workerDeploymentName": "",
+        "workerDeploymentBuildId": "",
+    }
     # worker-default runs every workflow: its builds' workflow tasks wait for workers as well
     assert metadata["queueTypes"] == ("workflow,activity" if worker == "worker-default" else "activity")
     assert metadata["endpointFromEnv"] == "TEMPORAL_ADDRESS"
-    assert metadata["namespace"] == settings_configmap(resources)["TEMPORAL_NAMESPACE"]
     assert int(metadata["targetQueueSize"]) >= 1
     assert all(isinstance(value, str) for value in metadata.values()), "KEDA metadata values are strings"
 
