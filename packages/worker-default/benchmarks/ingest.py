@@ -150,7 +150,7 @@ async def main() -> None:
     assert read.ocr_pages == tuple(range(1, args.scans + 1))
     first_page = read.text.split("\n\n")[0]
     print(
-        f"ocr (rapidocr-onnxruntime), {args.scans} scanned pages at {ocr.DPI} dpi: {ocr_rate:6.2f} pages/s, "
+        f"ocr (rapidocr), {args.scans} scanned pages at {ocr.DPI} dpi: {ocr_rate:6.2f} pages/s, "
         f"word recall {recall(first_page):.0%}, mean confidence {read.ocr_confidence:.3f}"
     )
     if shutil.which("tesseract"):

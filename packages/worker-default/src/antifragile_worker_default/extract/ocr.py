@@ -1,10 +1,12 @@
-"""OCR of PDF pages without a text layer, with RapidOCR (PP-OCRv4 on onnxruntime).
+"""OCR of PDF pages without a text layer, with RapidOCR 3 (PP-OCRv6 small models on onnxruntime).
 
-rapidocr-onnxruntime 1.4 ships its three ONNX models inside the wheel, so `uv sync` is the whole
-installation and nothing is downloaded at run time; it needs no torch. Against tesseract 5.3 (Debian) on
-the same 200-dpi pages (`benchmarks/ingest.py`) both read every word; tesseract is about twice as fast but
-needs a system package in every image and CI. The engine loads on first use (~0.4 s), once per extraction
-process.
+rapidocr 3 ships its three ONNX models inside the wheel (it checks their hashes and downloads only what is
+missing, which is nothing), so `uv sync` is the whole installation and nothing is downloaded at run time;
+it needs no torch, and it depends on opencv-python-headless. (rapidocr-onnxruntime 1.4, used before, pulls
+opencv-python, which needs libGL: a workspace override kept it out of our images, but not out of an
+environment that installs the released wheel.) Against tesseract 5.3 (Debian) on the same 200-dpi pages
+(`benchmarks/ingest.py`) both read every word; tesseract needs a system package in every image and CI. The
+engine loads on first use, once per extraction process.
 """
 
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from functools import cache
 
 import numpy as np
 import pypdfium2 as pdfium
-from rapidocr_onnxruntime import RapidOCR
+from rapidocr import RapidOCR
 
 DPI = 200
 """Scanners' usual resolution: body text is ~30 px high, which the recogniser reads reliably."""
@@ -27,14 +29,20 @@ class PageText:
 
 @cache
 def _engine() -> RapidOCR:
-    return RapidOCR()
+    # Its own logger prints a coloured line per model loaded; only its warnings reach our logs.
+    return RapidOCR(params={"Global.log_level": "warning"})
 
 
 def read_page(page: pdfium.PdfPage) -> PageText:
     """The page rendered at DPI and read by OCR: lines top to bottom, boxes on one line left to right."""
     image = page.render(scale=DPI / 72).to_pil().convert("RGB")
-    found, _ = _engine()(np.asarray(image))
-    boxes = [(box, str(text), float(score)) for box, text, score in found or []]
+    found = _engine()(np.asarray(image))
+    if found.boxes is None:  # nothing legible on the page
+        return PageText("", ())
+    boxes = [
+        (box.tolist(), str(text), float(score))
+        for box, text, score in zip(found.boxes, found.txts, found.scores, strict=True)
+    ]
     return PageText(_reading_order(boxes), tuple(score for _, _, score in boxes))
 
 
