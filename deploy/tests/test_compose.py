@@ -62,6 +62,8 @@ def test_worker_image_environment_and_drain(services: dict[str, Any], name: str)
     assert env["POSTGRES_HOST"] in services and env["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert ("OPENAI_API_KEY" in env) == (name == "worker-openai")
     assert {"temporal", "postgresql", "minio"} <= set(worker["depends_on"])
+    # Nothing in the stack makes a Worker Deployment version current: a versioned worker would get no task.
+    assert "WORKER_VERSIONING" not in env
 
 
 def test_temporal_persists_to_the_stacks_postgresql(services: dict[str, Any]) -> None:
