@@ -62,9 +62,12 @@ async def serve(settings: Settings) -> None:
     try:
         async with open_store_when_up(settings) as store:
             res = Resources(settings=settings, pool=pool, store=store, client=client)
+            # Read-only, as the other workers': /readyz runs every few seconds on every pod, and a write
+            # probe there would add a PUT and a DELETE (a delete marker, on a versioned bucket) each time.
+            # The service-health activity keeps the full write/read/delete round trip, on demand.
             probes = {
                 "postgres": lambda: service_health.probe_postgres(res),
-                "object_store": lambda: service_health.probe_object_store(res),
+                "object_store": lambda: store.exists("health/ready"),
             }
             await run_until_signalled(create_worker(res), probes)
     finally:
