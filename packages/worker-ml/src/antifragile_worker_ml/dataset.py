@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from antifragile_core.contracts.training import CorpusManifest
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, NOT_READY, bad_input
-from antifragile_core.storage import ObjectNotFound
+from antifragile_core.storage import ObjectNotFound, checked_org_key
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from transformers import PreTrainedTokenizerBase
 
-from .layout import documents_prefix, owned_key
+from .layout import documents_prefix
 from .sync_store import SyncStore
 
 TEXT_OBJECT = "text"
@@ -79,7 +79,7 @@ def load_corpus(
 def _manifest_documents(store: SyncStore, organization_id: str, manifest_key: str) -> list[Document]:
     try:
         manifest = CorpusManifest.model_validate_json(
-            store.get(owned_key(organization_id, manifest_key, "manifest_key"))
+            store.get(checked_org_key(organization_id, manifest_key, "manifest_key"))
         )
     except ObjectNotFound:
         raise bad_input(
@@ -88,7 +88,7 @@ def _manifest_documents(store: SyncStore, organization_id: str, manifest_key: st
     documents = []
     for entry in manifest.documents:
         try:
-            text = store.get(owned_key(organization_id, entry.text_key, "text_key")).decode("utf-8")
+            text = store.get(checked_org_key(organization_id, entry.text_key, "text_key")).decode("utf-8")
         except ObjectNotFound:
             raise bad_input(
                 NOT_FOUND,

@@ -7,21 +7,22 @@ from pathlib import Path
 import torch
 from antifragile_core.contracts.training import EvaluationRequest, EvaluationResult, GenerationSample
 from antifragile_core.errors import INVALID_INPUT, NOT_FOUND, bad_input
+from antifragile_core.storage import checked_org_key
 from peft import PeftModel
 from transformers import PreTrainedTokenizerBase
 
 from .dataset import parse_heldout
 from .device import Device, pick_device
 from .heartbeat import keepalive
-from .layout import ModelMetadata, ModelVersion, owned_key
+from .layout import ModelMetadata, ModelVersion
 from .presets import SMOKE, load_model, load_saved_tokenizer
 from .sync_store import SyncStore
 
 
 def evaluate(store: SyncStore, req: EvaluationRequest) -> EvaluationResult:
     """Perplexity of base and tuned model on the job's held-out text, and both models' answers."""
-    version = ModelVersion(owned_key(req.organization_id, req.adapter_key, "adapter_key"))
-    heldout_key = owned_key(req.organization_id, req.heldout_key, "heldout_key")
+    version = ModelVersion(checked_org_key(req.organization_id, req.adapter_key, "adapter_key"))
+    heldout_key = checked_org_key(req.organization_id, req.heldout_key, "heldout_key")
     if not store.exists(version.metadata):
         raise bad_input(NOT_FOUND, f"no trained model at adapter_key {version.prefix!r}")
     if not store.exists(heldout_key):

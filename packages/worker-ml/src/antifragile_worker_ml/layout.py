@@ -9,18 +9,6 @@ from antifragile_core.storage import InvalidKey, org_key
 from pydantic import BaseModel
 
 
-def owned_key(organization_id: str, key: str, what: str) -> str:
-    """`key` if it is a safe key inside the organisation's space, else a non-retryable error."""
-    try:
-        own = org_key(organization_id)
-        org_key(organization_id, *key.removeprefix(own + "/").split("/"))
-    except InvalidKey as e:
-        raise bad_input(INVALID_INPUT, f"{what} {key!r} is not a valid object key: {e}") from None
-    if not key.startswith(own + "/"):
-        raise bad_input(INVALID_INPUT, f"{what} {key!r} does not belong to organisation {organization_id}")
-    return key
-
-
 @dataclass(frozen=True)
 class ModelVersion:
     """A trained model version, `orgs/<org>/models/<job>`: adapter+tokenizer, metadata, held-out text and,

@@ -8,6 +8,7 @@ from pathlib import Path
 from antifragile_core.contracts.training import TrainingMetrics, TrainingRequest, TrainingResult
 from antifragile_core.errors import NOT_FOUND, bad_input
 from antifragile_core.settings import Settings
+from antifragile_core.storage import checked_org_key
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -17,7 +18,7 @@ from .checkpoints import ActivityProgress, checkpoint_step, restore_checkpoint
 from .dataset import build_splits, heldout_jsonl, load_corpus, split_documents
 from .device import Device, pick_device
 from .heartbeat import Heartbeat, keepalive
-from .layout import ModelMetadata, ModelVersion, checkpoints_prefix, owned_key
+from .layout import ModelMetadata, ModelVersion, checkpoints_prefix
 from .presets import BaseModelSpec, load_pretrained, resolve_base_model
 from .sft import build_trainer, lora_config, sft_config, with_adapter
 from .sync_store import SyncStore
@@ -31,9 +32,9 @@ def train(store: SyncStore, req: TrainingRequest, settings: Settings) -> Trainin
     version = ModelVersion.of(req.organization_id, req.job_id)
     parent = None
     if req.init_adapter_key:
-        parent = ModelVersion(owned_key(req.organization_id, req.init_adapter_key, "init_adapter_key"))
+        parent = ModelVersion(checked_org_key(req.organization_id, req.init_adapter_key, "init_adapter_key"))
     if req.dataset_key:
-        owned_key(req.organization_id, req.dataset_key, "dataset_key")
+        checked_org_key(req.organization_id, req.dataset_key, "dataset_key")
     if store.exists(version.metadata):  # a retry after the model was stored: nothing left to do
         return ModelMetadata.model_validate_json(store.get(version.metadata)).result
     if parent is not None and not store.exists(parent.metadata):
